@@ -1,0 +1,36 @@
+#include "source/server/listener_config.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+
+namespace waystone::server {
+
+ListenerStats::ListenerStats(stats::Scope& scope)
+    : downstream_cx_total(scope.counterFromString("downstream_cx_total")),
+      downstream_cx_active(scope.gaugeFromString("downstream_cx_active")),
+      downstream_cx_destroy(scope.counterFromString("downstream_cx_destroy")),
+      downstream_cx_overflow(scope.counterFromString("downstream_cx_overflow")),
+      no_filter_chain_match(scope.counterFromString("no_filter_chain_match")) {}
+
+ListenerConfig::ListenerConfig(envoy::config::listener::v3::Listener proto,
+                               network::address::InstanceConstSharedPtr address,
+                               std::vector<network::FilterFactoryCb> filter_factories,
+                               stats::ScopeSharedPtr scope)
+    : proto_(std::move(proto)), address_(std::move(address)),
+      filter_factories_(std::move(filter_factories)),
+      // Envoy's default per-connection buffer limit: 1 MiB.
+      buffer_limit_(proto_.has_per_connection_buffer_limit_bytes()
+                        ? proto_.per_connection_buffer_limit_bytes().value()
+                        : 1024 * 1024),
+      scope_(std::move(scope)), stats_(*scope_) {}
+
+std::string ListenerConfig::statPrefixFor(const envoy::config::listener::v3::Listener& proto,
+                                          const network::address::Instance& address) {
+  if (!proto.stat_prefix().empty()) {
+    return proto.stat_prefix();
+  }
+  // Envoy uses the address with ':' replaced, so the name stays one dotted segment.
+  return absl::StrReplaceAll(address.asString(), {{":", "_"}});
+}
+
+} // namespace waystone::server

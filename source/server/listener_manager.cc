@@ -1,0 +1,143 @@
+#include "source/server/listener_manager.h"
+
+#include "absl/strings/str_cat.h"
+#include "source/common/common/logger.h"
+#include "source/common/network/address_proto.h"
+
+namespace waystone::server {
+
+ListenerManager::ListenerManager(stats::Store& store, uint32_t concurrency, bool bind_sockets)
+    : store_(store), concurrency_(concurrency), bind_sockets_(bind_sockets),
+      total_listeners_active_(store.gaugeFromString("listener_manager.total_listeners_active")),
+      listener_added_(store.counterFromString("listener_manager.listener_added")),
+      listener_create_success_(
+          store.counterFromString("listener_manager.listener_create_success")),
+      lds_update_success_(store.counterFromString("listener_manager.lds.update_success")) {
+  // Exist from the start (at zero) so readiness probes can read them.
+  store.counterFromString("listener_manager.lds.update_rejected");
+  store.counterFromString("listener_manager.lds.update_attempt");
+}
+
+absl::Status
+ListenerManager::addStaticListeners(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
+                                    FactoryContext& context) {
+  const auto& listeners = bootstrap.static_resources().listeners();
+  for (int i = 0; i < listeners.size(); ++i) {
+    absl::Status status =
+        addListener(listeners[i], absl::StrCat("static_resources.listeners[", i, "]"), context);
+    if (!status.ok()) {
+      listeners_.clear();
+      return status;
+    }
+  }
+  // Static config counts as one successful LDS update, as in Envoy; pilot-agent's readiness
+  // check needs it to be > 0.
+  lds_update_success_.inc();
+  store_.counterFromString("listener_manager.lds.update_attempt").inc();
+  return absl::OkStatus();
+}
+
+absl::Status ListenerManager::addListener(const envoy::config::listener::v3::Listener& proto,
+                                          const std::string& path, FactoryContext& context) {
+  if (proto.has_internal_listener()) {
+    return absl::UnimplementedError(absl::StrCat(
+        path, ".internal_listener: internal listeners are not supported yet (they arrive with "
+              "the HBONE work)"));
+  }
+  auto address = network::address::fromProto(proto.address());
+  if (!address.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ".address.", address.status().message()));
+  }
+  if (proto.filter_chains_size() > 1 || proto.has_filter_chain_matcher()) {
+    return absl::UnimplementedError(absl::StrCat(
+        path, ".filter_chains: only one filter chain without a match is supported so far"));
+  }
+  std::vector<network::FilterFactoryCb> factories;
+  if (proto.filter_chains_size() == 1) {
+    const auto& chain = proto.filter_chains(0);
+    if (chain.has_transport_socket()) {
+      return absl::UnimplementedError(absl::StrCat(
+          path, ".filter_chains[0].transport_socket: TLS listeners are not supported yet"));
+    }
+    for (int j = 0; j < chain.filters_size(); ++j) {
+      const auto& filter = chain.filters(j);
+      const std::string filter_path = absl::StrCat(path, ".filter_chains[0].filters[", j, "]");
+      if (!filter.has_typed_config()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(filter_path, ".typed_config: required (filter \"", filter.name(), "\")"));
+      }
+      const std::string type = protobuf::typeUrlOf(filter.typed_config());
+      const NetworkFilterConfigFactory* factory = FilterRegistry::get().networkFilter(type);
+      if (factory == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            filter_path, ".typed_config: unsupported network filter type \"", type, "\" (name \"",
+            filter.name(), "\")"));
+      }
+      auto cb = (*factory)(filter.typed_config(), context, absl::StrCat(filter_path, ".typed_config"));
+      if (!cb.ok()) {
+        return cb.status();
+      }
+      factories.push_back(std::move(*cb));
+    }
+  }
+
+  ActiveListenerInfo info;
+  info.bound_address = *address;
+  // Bind the first socket, then bind the others to the port it got (port 0 case).
+  network::address::InstanceConstSharedPtr bind_address = *address;
+  const uint32_t sockets =
+      !bind_sockets_ ? 0 : (*address)->type() == network::address::Type::Ip ? concurrency_ : 1;
+  for (uint32_t w = 0; w < sockets; ++w) {
+    auto socket = network::ListenSocket::create(bind_address, network::ListenSocketOptions{});
+    if (!socket.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat(path, ".address: ", socket.status().message()));
+    }
+    if (w == 0) {
+      bind_address = (*socket)->localAddress();
+      info.bound_address = bind_address;
+    }
+    info.sockets.push_back(std::move(*socket));
+  }
+  auto scope = store_.createScope(
+      absl::StrCat("listener.", ListenerConfig::statPrefixFor(proto, *info.bound_address), "."));
+  info.config = std::make_shared<const ListenerConfig>(proto, info.bound_address,
+                                                       std::move(factories), std::move(scope));
+  WAYSTONE_LOG(info, config, "listener '%s' bound to %s", proto.name(),
+               info.bound_address->asString());
+  listeners_.push_back(std::move(info));
+  listener_added_.inc();
+  listener_create_success_.add(concurrency_);
+  return absl::OkStatus();
+}
+
+void ListenerManager::startWorkers(std::vector<WorkerPtr>& workers) {
+  for (size_t w = 0; w < workers.size(); ++w) {
+    for (const auto& info : listeners_) {
+      // Pipes have one shared socket; IP listeners one per worker.
+      auto socket = info.sockets.size() == 1 ? info.sockets[0] : info.sockets[w];
+      workers[w]->addListener(info.config, socket);
+    }
+  }
+  total_listeners_active_.set(listeners_.size());
+}
+
+void ListenerManager::stopListeners(std::vector<WorkerPtr>& workers) {
+  if (stopped_) {
+    return;
+  }
+  stopped_ = true;
+  for (auto& worker : workers) {
+    worker->stopListeners(nullptr);
+  }
+  // Each socket closes when its last holder lets go: here, and on each worker after it has
+  // unregistered the socket from its own event loop (closing it under a live registration
+  // could confuse the worker's epoll set if the descriptor number were reused).
+  for (auto& info : listeners_) {
+    info.sockets.clear();
+  }
+  total_listeners_active_.set(0);
+}
+
+} // namespace waystone::server

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "envoy/config/core/v3/base.pb.h"
+#include "source/common/network/address.h"
+
+namespace waystone::upstream {
+
+// Per-host counters and gauges, shared by every worker (relaxed atomics: they are statistics,
+// not synchronisation). Shown by admin /clusters.
+struct HostStats {
+  std::atomic<uint64_t> cx_total{0};
+  std::atomic<uint64_t> cx_active{0};
+  std::atomic<uint64_t> cx_connect_fail{0};
+  std::atomic<uint64_t> rq_total{0};
+  std::atomic<uint64_t> rq_active{0};
+  std::atomic<uint64_t> rq_error{0};
+  std::atomic<uint64_t> rq_success{0};
+  std::atomic<uint64_t> rq_timeout{0};
+};
+
+// One upstream endpoint of a cluster. Immutable except for its stats.
+class Host {
+public:
+  Host(std::string cluster_name, network::address::InstanceConstSharedPtr address, uint32_t weight,
+       envoy::config::core::v3::Locality locality, std::string hostname)
+      : cluster_name_(std::move(cluster_name)), address_(std::move(address)), weight_(weight),
+        locality_(std::move(locality)), hostname_(std::move(hostname)) {}
+
+  const std::string& clusterName() const { return cluster_name_; }
+  const network::address::InstanceConstSharedPtr& address() const { return address_; }
+  uint32_t weight() const { return weight_; }
+  const envoy::config::core::v3::Locality& locality() const { return locality_; }
+  const std::string& hostname() const { return hostname_; }
+  HostStats& stats() const { return stats_; }
+
+private:
+  const std::string cluster_name_;
+  const network::address::InstanceConstSharedPtr address_;
+  const uint32_t weight_;
+  const envoy::config::core::v3::Locality locality_;
+  const std::string hostname_;
+  mutable HostStats stats_;
+};
+
+using HostConstSharedPtr = std::shared_ptr<const Host>;
+using HostVector = std::vector<HostConstSharedPtr>;
+
+} // namespace waystone::upstream
