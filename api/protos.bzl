@@ -7,6 +7,7 @@ ENVOY_PROTOS = [
     "envoy-api/envoy/admin/v3/config_dump.proto",
     "envoy-api/envoy/admin/v3/config_dump_shared.proto",
     "envoy-api/envoy/admin/v3/listeners.proto",
+    "envoy-api/envoy/admin/v3/memory.proto",
     "envoy-api/envoy/admin/v3/metrics.proto",
     "envoy-api/envoy/admin/v3/server_info.proto",
     "envoy-api/envoy/annotations/deprecation.proto",

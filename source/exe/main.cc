@@ -50,6 +50,10 @@ int main(int argc, char** argv) {
     std::fputs(waystone::server::usage().c_str(), stdout);
     return 0;
   }
+  if (options->action == waystone::server::Options::Action::HotRestartVersion) {
+    std::printf("disabled\n"); // hot restart is not supported
+    return 0;
+  }
   if (options->action == waystone::server::Options::Action::Version) {
     std::printf("waystone version: %s\n", waystone::server::kVersion);
     return 0;
@@ -65,10 +69,8 @@ int main(int argc, char** argv) {
       options->config_path.empty() ? std::string("--config-yaml") : options->config_path;
   auto bootstrap = waystone::config::loadBootstrap(waystone::config::BootstrapSource{
       options->config_path, options->config_yaml, options->allow_unknown_static_fields});
+  // loadBootstrap() also validates: PGV rules and the bootstrap's semantic checks.
   absl::Status status = bootstrap.status();
-  if (status.ok()) {
-    status = waystone::config::validateBootstrap(*bootstrap);
-  }
   std::unique_ptr<waystone::server::Server> server;
   if (status.ok()) {
     server = std::make_unique<waystone::server::Server>(

@@ -104,8 +104,10 @@ absl::Status ListenerManager::addListener(const envoy::config::listener::v3::Lis
       absl::StrCat("listener.", ListenerConfig::statPrefixFor(proto, *info.bound_address), "."));
   info.config = std::make_shared<const ListenerConfig>(proto, info.bound_address,
                                                        std::move(factories), std::move(scope));
-  WAYSTONE_LOG(info, config, "listener '%s' bound to %s", proto.name(),
-               info.bound_address->asString());
+  if (bind_sockets_) {
+    WAYSTONE_LOG(info, config, "listener '%s' bound to %s", proto.name(),
+                 info.bound_address->asString());
+  }
   listeners_.push_back(std::move(info));
   listener_added_.inc();
   listener_create_success_.add(concurrency_);

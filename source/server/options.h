@@ -77,7 +77,7 @@ struct Options {
   uint32_t socket_mode = 0600;
 
   // Each flag given on the command line that Waystone accepts but ignores, as given
-  // ("--base-id", "--component-log-level wasm:debug"), once, in order: the server logs them.
+  // ("--base-id", "--component-log-level kafka:debug"), once, in order: the server logs them.
   std::vector<std::string> ignored_flags;
 
   // The original command line, program name first (for /server_info and logs).

@@ -63,73 +63,17 @@ absl::Status setUnsigned(absl::string_view value, T& field, absl::string_view ex
 
 // Envoy's component names (source/common/common/logger.h), for --component-log-level entries
 // that are valid for Envoy but name nothing in Waystone: those are accepted and ignored.
-constexpr absl::string_view kEnvoyComponents[] = {
-    "admin",
-    "alternate_protocols_cache",
-    "aws",
-    "assert",
-    "backtrace",
-    "basic_auth",
-    "cache_filter",
-    "client",
-    "config",
-    "connection",
-    "conn_handler",
-    "decompression",
-    "dns",
-    "dubbo",
-    "envoy_bug",
-    "ext_authz",
-    "ext_proc",
-    "rocketmq",
-    "file",
-    "filter",
-    "forward_proxy",
-    "geolocation",
-    "grpc",
-    "happy_eyeballs",
-    "hc",
-    "health_checker",
-    "http",
-    "http2",
-    "http3",
-    "hystrix",
-    "init",
-    "io",
-    "jwt",
-    "kafka",
-    "key_value_store",
-    "lua",
-    "main",
-    "matcher",
-    "misc",
-    "mongo",
-    "multi_connection",
-    "oauth2",
-    "quic",
-    "quic_stream",
-    "pool",
-    "rate_limit_quota",
-    "rbac",
-    "rds",
-    "redis",
-    "router",
-    "runtime",
-    "stats",
-    "secret",
-    "tap",
-    "testing",
-    "thrift",
-    "tracing",
-    "upstream",
-    "udp",
-    "wasm",
-    "websocket",
-    "golang",
-};
+constexpr absl::string_view kEnvoyComponents =
+    "admin alternate_protocols_cache aws assert backtrace basic_auth cache_filter client "
+    "config connection conn_handler decompression dns dubbo envoy_bug ext_authz ext_proc "
+    "rocketmq file filter forward_proxy geolocation grpc happy_eyeballs hc "
+    "health_checker http http2 http3 hystrix init io jwt kafka key_value_store lua main "
+    "matcher misc mongo multi_connection oauth2 quic quic_stream pool rate_limit_quota "
+    "rbac rds redis router runtime stats secret tap testing thrift tracing upstream udp "
+    "wasm websocket golang";
 
 bool isEnvoyComponent(absl::string_view name) {
-  for (absl::string_view component : kEnvoyComponents) {
+  for (absl::string_view component : absl::StrSplit(kEnvoyComponents, ' ')) {
     if (component == name) {
       return true;
     }

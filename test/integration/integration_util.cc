@@ -67,7 +67,7 @@ absl::StatusOr<uint16_t> listenerPort(WaystoneProcess& process, absl::string_vie
 
 std::optional<uint64_t> statValue(WaystoneProcess& process, absl::string_view name) {
   std::string encoded;
-  for (char c : absl::StrCat("^", RE2::QuoteMeta(name), "$")) {
+  for (char c : absl::StrCat("^", RE2::QuoteMeta(std::string(name)), "$")) {
     if (absl::ascii_isalnum(c) || c == '_' || c == '.') {
       encoded.push_back(c);
     } else {

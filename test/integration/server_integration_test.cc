@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test/integration/integration_util.h"
 #include "test/test_common/child_process.h"
@@ -110,7 +111,7 @@ TEST_F(ServerIntegrationTest, SigtermDrainsOpenConnectionsThenExits) {
                1u;
       },
       kTimeout));
-  waystone_->process().signal(SIGTERM);
+  ASSERT_TRUE(waystone_->process().signal(SIGTERM).ok());
   // Draining: no longer ready, and the open connection keeps the process alive.
   EXPECT_TRUE(waitFor(
       [&] {
@@ -202,7 +203,7 @@ TEST_F(ServerIntegrationTest, AdminOnUnixSocket) {
         return r.ok() && r->status == 200;
       },
       kTimeout));
-  (*process)->signal(SIGTERM);
+  ASSERT_TRUE((*process)->signal(SIGTERM).ok());
   EXPECT_EQ((*process)->waitForExit(kTimeout), 0);
 }
 

@@ -1,5 +1,7 @@
 #include "test/test_common/waystone_process.h"
 
+#include <algorithm>
+
 #include <signal.h>
 
 #include <cstdio>
@@ -32,9 +34,12 @@ absl::StatusOr<std::unique_ptr<WaystoneProcess>> WaystoneProcess::start(Waystone
                                    "--admin-address-path",
                                    admin_address_path,
                                    "--concurrency",
-                                   std::to_string(options.concurrency),
-                                   "--drain-time-s",
-                                   "0"};
+                                   std::to_string(options.concurrency)};
+  // Tests do not wait for drains unless they ask for one (flags may be given only once).
+  if (std::find(options.extra_args.begin(), options.extra_args.end(), "--drain-time-s") ==
+      options.extra_args.end()) {
+    argv.insert(argv.end(), {"--drain-time-s", "0"});
+  }
   argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
   absl::StatusOr<std::unique_ptr<ChildProcess>> process =
       ChildProcess::start(std::move(argv), std::move(options.env));

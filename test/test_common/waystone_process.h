@@ -33,6 +33,7 @@ struct WaystoneOptions {
 // Runs the real waystone binary for an integration test:
 //   waystone -c <tmp>/bootstrap.yaml --admin-address-path <tmp>/admin_address
 //            --concurrency 2 --drain-time-s 0 <extra_args>
+// (--drain-time-s 0 only when extra_args do not set it.)
 // start() returns once the binary has written its admin address ("127.0.0.1:PORT", one line).
 // If the test has failed by the time the object is destroyed, the process's output is printed,
 // so failures explain themselves. The process is killed on destruction if still running.

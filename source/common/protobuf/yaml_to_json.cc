@@ -103,13 +103,47 @@ class Converter {
     return absl::OkStatus();
   }
 
+  using Entries = std::vector<std::pair<std::string, YAML::Node>>;
+
   // One map, with merge keys resolved: own keys first, then keys from `<<` sources that the map
   // does not set itself (earlier sources win, as in the YAML merge-key spec).
   absl::Status convertMap(const YAML::Node& node, int depth) {
     absl::flat_hash_set<std::string> seen;
-    std::vector<std::pair<std::string, YAML::Node>> entries;
+    Entries entries;
+    absl::Status status = collectEntries(node, /*own=*/true, depth, seen, entries);
+    if (!status.ok()) {
+      return status;
+    }
+    out_.push_back('{');
+    bool first = true;
+    for (const auto& [name, value] : entries) {
+      if (!first) {
+        out_.push_back(',');
+      }
+      first = false;
+      appendJsonString(name, out_);
+      out_.push_back(':');
+      status = convert(value, depth + 1);
+      if (!status.ok()) {
+        return status;
+      }
+    }
+    out_.push_back('}');
+    return absl::OkStatus();
+  }
+
+  // Adds the entries of `map` whose keys are not in `seen`, then those of its merge sources
+  // (recursively: a merged map may itself merge others). Duplicate keys are errors only among a
+  // map's own keys; a merge source's duplicates are reported where it is written.
+  absl::Status collectEntries(const YAML::Node& map, bool own, int depth,
+                              absl::flat_hash_set<std::string>& seen, Entries& entries) {
+    if (depth > options_.max_depth) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where(map.Mark()), ": merge keys nested deeper than ", options_.max_depth, " levels"));
+    }
     std::vector<YAML::Node> merge_sources;
-    for (const auto& entry : node) {
+    absl::flat_hash_set<std::string> own_keys;
+    for (const auto& entry : map) {
       const YAML::Node& key = entry.first;
       if (key.Type() != YAML::NodeType::Scalar) {
         return absl::InvalidArgumentError(
@@ -126,38 +160,20 @@ class Converter {
         }
         continue;
       }
-      if (!seen.insert(name).second) {
+      if (own && !own_keys.insert(name).second) {
         return absl::InvalidArgumentError(
             absl::StrCat(where(key.Mark()), ": duplicate key \"", name, "\""));
       }
-      entries.emplace_back(name, entry.second);
+      if (seen.insert(name).second) {
+        entries.emplace_back(name, entry.second);
+      }
     }
     for (const YAML::Node& source : merge_sources) {
-      for (const auto& entry : source) {
-        if (entry.first.Type() != YAML::NodeType::Scalar) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(where(entry.first.Mark()), ": mapping keys must be scalars"));
-        }
-        if (seen.insert(entry.first.Scalar()).second) {
-          entries.emplace_back(entry.first.Scalar(), entry.second);
-        }
-      }
-    }
-    out_.push_back('{');
-    bool first = true;
-    for (const auto& [name, value] : entries) {
-      if (!first) {
-        out_.push_back(',');
-      }
-      first = false;
-      appendJsonString(name, out_);
-      out_.push_back(':');
-      absl::Status status = convert(value, depth + 1);
+      absl::Status status = collectEntries(source, /*own=*/false, depth + 1, seen, entries);
       if (!status.ok()) {
         return status;
       }
     }
-    out_.push_back('}');
     return absl::OkStatus();
   }
 

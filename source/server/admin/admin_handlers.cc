@@ -10,8 +10,10 @@ void registerHandlers(AdminHandlerRegistry& registry, Server& server) {
   registerConfigHandlers(registry, server);
 }
 
-std::string protoToJson(const google::protobuf::Message& message) {
+std::string protoToJson(const google::protobuf::Message& message,
+                        bool always_print_primitive_fields) {
   google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = always_print_primitive_fields;
   options.add_whitespace = true;
   options.preserve_proto_field_names = true;
   std::string out;

@@ -17,7 +17,9 @@ void registerServerHandlers(AdminHandlerRegistry& registry, Server& server);
 void registerStatsHandlers(AdminHandlerRegistry& registry, Server& server);
 void registerConfigHandlers(AdminHandlerRegistry& registry, Server& server);
 
-// JSON of a proto with Envoy's conventions (snake_case names, pretty-printed).
-std::string protoToJson(const google::protobuf::Message& message);
+// JSON of a proto with Envoy's conventions (snake_case names, pretty-printed). Envoy prints
+// default values for some endpoints (/server_info shows "state": "LIVE", the zero enum).
+std::string protoToJson(const google::protobuf::Message& message,
+                        bool always_print_primitive_fields = false);
 
 } // namespace waystone::server::admin

@@ -38,10 +38,10 @@ void fillCommandLineOptions(const Options& options, envoy::admin::v3::CommandLin
   out.set_config_yaml(options.config_yaml);
   out.set_allow_unknown_static_fields(options.allow_unknown_static_fields);
   out.set_admin_address_path(options.admin_address_path);
-  out.set_local_address_ip_version(options.local_address_ip_version_v6
+  out.set_local_address_ip_version(options.local_address_ip_version == Options::IpVersion::V6
                                        ? envoy::admin::v3::CommandLineOptions::v6
                                        : envoy::admin::v3::CommandLineOptions::v4);
-  out.set_log_level(options.log_level);
+  out.set_log_level(std::string(logger::Registry::levelName(options.log_level)));
   out.set_component_log_level(options.component_log_level);
   out.set_log_format(options.log_format);
   out.set_log_path(options.log_path);
@@ -55,14 +55,16 @@ void fillCommandLineOptions(const Options& options, envoy::admin::v3::CommandLin
   out.set_disable_hot_restart(options.disable_hot_restart);
   *out.mutable_drain_time() = TimeUtil::SecondsToDuration(options.drain_time_s);
   *out.mutable_parent_shutdown_time() = TimeUtil::SecondsToDuration(options.parent_shutdown_time_s);
-  out.set_drain_strategy(options.drain_strategy_immediate
+  out.set_drain_strategy(options.drain_strategy == Options::DrainStrategy::Immediate
                              ? envoy::admin::v3::CommandLineOptions::Immediate
                              : envoy::admin::v3::CommandLineOptions::Gradual);
   *out.mutable_file_flush_interval() =
       TimeUtil::MillisecondsToDuration(options.file_flush_interval_msec);
   out.set_restart_epoch(options.restart_epoch);
   out.set_cpuset_threads(options.cpuset_threads);
-  out.set_hot_restart_version(false);
+  for (const auto& extension : options.disabled_extensions) {
+    out.add_disabled_extensions(extension);
+  }
 }
 
 std::string loggingLevels() {
@@ -103,7 +105,7 @@ void registerServerHandlers(AdminHandlerRegistry& registry, Server& server) {
         fillCommandLineOptions(server.options(), *info.mutable_command_line_options());
         *info.mutable_node() = server.bootstrap().node();
         response.content_type = "application/json";
-        response.body = protoToJson(info);
+        response.body = protoToJson(info, true);
       },
       false);
 

@@ -28,7 +28,7 @@ class ShortTempDir {
     path_ = dir != nullptr ? dir : "/tmp";
   }
   ~ShortTempDir() {
-    for (const std::string& name : {"s.sock", "regular"}) {
+    for (const char* name : {"s.sock", "regular"}) {
       ::unlink(file(name).c_str());
     }
     ::rmdir(path_.c_str());

@@ -74,6 +74,11 @@ TEST(YamlToJsonTest, MergeKeyListEarlierSourceWins) {
             R"({"a":{"x":1},"b":{"x":2,"z":3},"d":{"x":1,"z":3}})");
 }
 
+TEST(YamlToJsonTest, NestedMergeKeys) {
+  EXPECT_EQ(convert("a: &a {x: 1}\nb: &b {<<: *a, y: 2}\nd: {<<: *b, z: 3}\n"),
+            R"({"a":{"x":1},"b":{"y":2,"x":1},"d":{"z":3,"y":2,"x":1}})");
+}
+
 TEST(YamlToJsonTest, MergeKeyNeedsMapping) {
   EXPECT_THAT(error("d:\n  <<: 5\n"), HasSubstr("merge key '<<' needs a mapping"));
 }
