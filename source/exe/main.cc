@@ -35,7 +35,7 @@ bool configureLogging(const waystone::server::Options& options) {
   return true;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
   // A peer that resets a connection must never kill the process.
@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (options->action == waystone::server::Options::Action::HotRestartVersion) {
-    std::printf("disabled\n"); // hot restart is not supported
+    std::printf("disabled\n");  // hot restart is not supported
     return 0;
   }
   if (options->action == waystone::server::Options::Action::Version) {
@@ -73,8 +73,8 @@ int main(int argc, char** argv) {
   absl::Status status = bootstrap.status();
   std::unique_ptr<waystone::server::Server> server;
   if (status.ok()) {
-    server = std::make_unique<waystone::server::Server>(
-        *options, *bootstrap, waystone::server::admin::registerHandlers);
+    server = std::make_unique<waystone::server::Server>(*options, *bootstrap,
+                                                        waystone::server::admin::registerHandlers);
     status = server->initialize(options->mode == waystone::server::Options::Mode::Validate);
   }
   if (!status.ok()) {

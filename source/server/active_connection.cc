@@ -70,4 +70,4 @@ void ActiveConnection::onEvent(network::ConnectionEvent event) {
   listener_.removeConnection(*this);
 }
 
-} // namespace waystone::server
+}  // namespace waystone::server

@@ -19,7 +19,7 @@ class ActiveConnection final : public network::ConnectionCallbacks,
                                public network::ReadCallback,
                                public network::ReadFilterCallbacks,
                                public event::DeferredDeletable {
-public:
+ public:
   ActiveConnection(ActiveListener& listener, network::ConnectionPtr&& connection);
   ~ActiveConnection() override;
 
@@ -40,7 +40,7 @@ public:
   // Where this object sits in its listener's list, for O(1) removal.
   std::list<std::unique_ptr<ActiveConnection>>::iterator position_;
 
-private:
+ private:
   struct ActiveFilter {
     network::ReadFilterPtr filter;
     // onNewConnection has run. A filter that stops in onNewConnection holds back the filters
@@ -60,4 +60,4 @@ private:
   bool closed_ = false;
 };
 
-} // namespace waystone::server
+}  // namespace waystone::server

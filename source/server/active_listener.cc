@@ -7,7 +7,9 @@ namespace waystone::server {
 
 ActiveListener::ActiveListener(event::Dispatcher& dispatcher, ListenerConfigConstSharedPtr config,
                                std::shared_ptr<network::ListenSocket> socket)
-    : dispatcher_(dispatcher), config_(std::move(config)), socket_(std::move(socket)),
+    : dispatcher_(dispatcher),
+      config_(std::move(config)),
+      socket_(std::move(socket)),
       listener_(std::make_unique<network::ListenerImpl>(dispatcher_, *socket_, *this)) {}
 
 ActiveListener::~ActiveListener() { closeConnections(); }
@@ -33,7 +35,7 @@ void ActiveListener::closeConnections() {
     // close() raises LocalClose, which calls removeConnection() for this entry.
     front->connection().close(network::ConnectionCloseType::NoFlush);
     if (!connections_.empty() && connections_.front().get() == front) {
-      removeConnection(*front); // it was closed already; never loop forever
+      removeConnection(*front);  // it was closed already; never loop forever
     }
   }
 }
@@ -45,4 +47,4 @@ void ActiveListener::removeConnection(ActiveConnection& connection) {
   dispatcher_.deferredDelete(std::move(owned));
 }
 
-} // namespace waystone::server
+}  // namespace waystone::server

@@ -14,7 +14,7 @@ namespace waystone::server {
 // One listener on one worker: accepts from its share of the listen socket(s) and owns the
 // connections it accepted.
 class ActiveListener final : public network::ListenerCallbacks {
-public:
+ public:
   ActiveListener(event::Dispatcher& dispatcher, ListenerConfigConstSharedPtr config,
                  std::shared_ptr<network::ListenSocket> socket);
   ~ActiveListener() override;
@@ -33,7 +33,7 @@ public:
   const ListenerConfig& config() const { return *config_; }
   size_t numConnections() const { return connections_.size(); }
 
-private:
+ private:
   event::Dispatcher& dispatcher_;
   const ListenerConfigConstSharedPtr config_;
   std::shared_ptr<network::ListenSocket> socket_;
@@ -41,4 +41,4 @@ private:
   std::list<std::unique_ptr<ActiveConnection>> connections_;
 };
 
-} // namespace waystone::server
+}  // namespace waystone::server

@@ -1,6 +1,7 @@
 #include "source/server/filter_registry.h"
 
 #include "absl/strings/str_cat.h"
+
 #include "source/extensions/filters/network/tcp_proxy/config.h"
 
 namespace waystone::server {
@@ -8,7 +9,8 @@ namespace {
 
 // Adapts a typed factory function to the registry's Any-based signature: unpack (honouring
 // TypedStruct and unknown-field rules), validate, then call the factory.
-template <class Proto, class Factory> NetworkFilterConfigFactory typed(Factory factory) {
+template <class Proto, class Factory>
+NetworkFilterConfigFactory typed(Factory factory) {
   return [factory](const google::protobuf::Any& any, FactoryContext& context,
                    const std::string& field_path) -> absl::StatusOr<network::FilterFactoryCb> {
     Proto proto;
@@ -23,7 +25,7 @@ template <class Proto, class Factory> NetworkFilterConfigFactory typed(Factory f
   };
 }
 
-} // namespace
+}  // namespace
 
 const FilterRegistry& FilterRegistry::get() {
   static const FilterRegistry* registry = new FilterRegistry();
@@ -39,7 +41,8 @@ FilterRegistry::FilterRegistry() {
       });
 }
 
-const NetworkFilterConfigFactory* FilterRegistry::networkFilter(const std::string& type_name) const {
+const NetworkFilterConfigFactory* FilterRegistry::networkFilter(
+    const std::string& type_name) const {
   auto it = network_filters_.find(type_name);
   return it == network_filters_.end() ? nullptr : &it->second;
 }
@@ -52,4 +55,4 @@ std::vector<std::string> FilterRegistry::networkFilterTypes() const {
   return out;
 }
 
-} // namespace waystone::server
+}  // namespace waystone::server

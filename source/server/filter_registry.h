@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/any.pb.h"
+
 #include "source/common/network/filter.h"
 #include "source/common/protobuf/utility.h"
 #include "source/common/stats/store.h"
@@ -30,16 +31,16 @@ using NetworkFilterConfigFactory = std::function<absl::StatusOr<network::FilterF
 // typed_config @type, after unwrapping a TypedStruct). One explicit list, no static
 // registration: see filter_registry.cc.
 class FilterRegistry {
-public:
+ public:
   static const FilterRegistry& get();
 
   // nullptr when the type is unknown.
   const NetworkFilterConfigFactory* networkFilter(const std::string& type_name) const;
   std::vector<std::string> networkFilterTypes() const;
 
-private:
+ private:
   FilterRegistry();
   std::map<std::string, NetworkFilterConfigFactory> network_filters_;
 };
 
-} // namespace waystone::server
+}  // namespace waystone::server

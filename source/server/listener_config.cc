@@ -16,13 +16,15 @@ ListenerConfig::ListenerConfig(envoy::config::listener::v3::Listener proto,
                                network::address::InstanceConstSharedPtr address,
                                std::vector<network::FilterFactoryCb> filter_factories,
                                stats::ScopeSharedPtr scope)
-    : proto_(std::move(proto)), address_(std::move(address)),
+    : proto_(std::move(proto)),
+      address_(std::move(address)),
       filter_factories_(std::move(filter_factories)),
       // Envoy's default per-connection buffer limit: 1 MiB.
       buffer_limit_(proto_.has_per_connection_buffer_limit_bytes()
                         ? proto_.per_connection_buffer_limit_bytes().value()
                         : 1024 * 1024),
-      scope_(std::move(scope)), stats_(*scope_) {}
+      scope_(std::move(scope)),
+      stats_(*scope_) {}
 
 std::string ListenerConfig::statPrefixFor(const envoy::config::listener::v3::Listener& proto,
                                           const network::address::Instance& address) {
@@ -33,4 +35,4 @@ std::string ListenerConfig::statPrefixFor(const envoy::config::listener::v3::Lis
   return absl::StrReplaceAll(address.asString(), {{":", "_"}});
 }
 
-} // namespace waystone::server
+}  // namespace waystone::server

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "envoy/config/listener/v3/listener.pb.h"
+
 #include "source/common/network/address.h"
 #include "source/common/network/filter.h"
 #include "source/common/stats/store.h"
@@ -25,7 +26,7 @@ struct ListenerStats {
 // Everything a worker needs to run one listener, built once on the main thread and shared
 // read-only by all workers.
 class ListenerConfig {
-public:
+ public:
   ListenerConfig(envoy::config::listener::v3::Listener proto,
                  network::address::InstanceConstSharedPtr address,
                  std::vector<network::FilterFactoryCb> filter_factories,
@@ -42,7 +43,7 @@ public:
   static std::string statPrefixFor(const envoy::config::listener::v3::Listener& proto,
                                    const network::address::Instance& address);
 
-private:
+ private:
   const envoy::config::listener::v3::Listener proto_;
   const network::address::InstanceConstSharedPtr address_;
   const std::vector<network::FilterFactoryCb> filter_factories_;
@@ -53,4 +54,4 @@ private:
 
 using ListenerConfigConstSharedPtr = std::shared_ptr<const ListenerConfig>;
 
-} // namespace waystone::server
+}  // namespace waystone::server

@@ -1,26 +1,27 @@
 #include "source/server/listener_manager.h"
 
 #include "absl/strings/str_cat.h"
+
 #include "source/common/common/logger.h"
 #include "source/common/network/address_proto.h"
 
 namespace waystone::server {
 
 ListenerManager::ListenerManager(stats::Store& store, uint32_t concurrency, bool bind_sockets)
-    : store_(store), concurrency_(concurrency), bind_sockets_(bind_sockets),
+    : store_(store),
+      concurrency_(concurrency),
+      bind_sockets_(bind_sockets),
       total_listeners_active_(store.gaugeFromString("listener_manager.total_listeners_active")),
       listener_added_(store.counterFromString("listener_manager.listener_added")),
-      listener_create_success_(
-          store.counterFromString("listener_manager.listener_create_success")),
+      listener_create_success_(store.counterFromString("listener_manager.listener_create_success")),
       lds_update_success_(store.counterFromString("listener_manager.lds.update_success")) {
   // Exist from the start (at zero) so readiness probes can read them.
   store.counterFromString("listener_manager.lds.update_rejected");
   store.counterFromString("listener_manager.lds.update_attempt");
 }
 
-absl::Status
-ListenerManager::addStaticListeners(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
-                                    FactoryContext& context) {
+absl::Status ListenerManager::addStaticListeners(
+    const envoy::config::bootstrap::v3::Bootstrap& bootstrap, FactoryContext& context) {
   const auto& listeners = bootstrap.static_resources().listeners();
   for (int i = 0; i < listeners.size(); ++i) {
     absl::Status status =
@@ -41,13 +42,13 @@ absl::Status ListenerManager::addListener(const envoy::config::listener::v3::Lis
                                           const std::string& path, FactoryContext& context) {
   if (proto.has_internal_listener()) {
     return absl::UnimplementedError(absl::StrCat(
-        path, ".internal_listener: internal listeners are not supported yet (they arrive with "
-              "the HBONE work)"));
+        path,
+        ".internal_listener: internal listeners are not supported yet (they arrive with "
+        "the HBONE work)"));
   }
   auto address = network::address::fromProto(proto.address());
   if (!address.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ".address.", address.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(path, ".address.", address.status().message()));
   }
   if (proto.filter_chains_size() > 1 || proto.has_filter_chain_matcher()) {
     return absl::UnimplementedError(absl::StrCat(
@@ -70,11 +71,12 @@ absl::Status ListenerManager::addListener(const envoy::config::listener::v3::Lis
       const std::string type = protobuf::typeUrlOf(filter.typed_config());
       const NetworkFilterConfigFactory* factory = FilterRegistry::get().networkFilter(type);
       if (factory == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            filter_path, ".typed_config: unsupported network filter type \"", type, "\" (name \"",
-            filter.name(), "\")"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(filter_path, ".typed_config: unsupported network filter type \"", type,
+                         "\" (name \"", filter.name(), "\")"));
       }
-      auto cb = (*factory)(filter.typed_config(), context, absl::StrCat(filter_path, ".typed_config"));
+      auto cb =
+          (*factory)(filter.typed_config(), context, absl::StrCat(filter_path, ".typed_config"));
       if (!cb.ok()) {
         return cb.status();
       }
@@ -86,13 +88,13 @@ absl::Status ListenerManager::addListener(const envoy::config::listener::v3::Lis
   info.bound_address = *address;
   // Bind the first socket, then bind the others to the port it got (port 0 case).
   network::address::InstanceConstSharedPtr bind_address = *address;
-  const uint32_t sockets =
-      !bind_sockets_ ? 0 : (*address)->type() == network::address::Type::Ip ? concurrency_ : 1;
+  const uint32_t sockets = !bind_sockets_                                     ? 0
+                           : (*address)->type() == network::address::Type::Ip ? concurrency_
+                                                                              : 1;
   for (uint32_t w = 0; w < sockets; ++w) {
     auto socket = network::ListenSocket::create(bind_address, network::ListenSocketOptions{});
     if (!socket.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat(path, ".address: ", socket.status().message()));
+      return absl::UnavailableError(absl::StrCat(path, ".address: ", socket.status().message()));
     }
     if (w == 0) {
       bind_address = (*socket)->localAddress();
@@ -142,4 +144,4 @@ void ListenerManager::stopListeners(std::vector<WorkerPtr>& workers) {
   total_listeners_active_.set(0);
 }
 
-} // namespace waystone::server
+}  // namespace waystone::server

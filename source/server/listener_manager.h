@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
+
 #include "source/common/network/listen_socket.h"
 #include "source/common/stats/store.h"
 #include "source/server/filter_registry.h"
@@ -17,12 +18,12 @@ namespace waystone::server {
 // Owns the listener configs and their sockets. Built on the main thread: each TCP listener is
 // bound once per worker with SO_REUSEPORT, so the kernel spreads connections over the workers.
 class ListenerManager {
-public:
+ public:
   struct ActiveListenerInfo {
     ListenerConfigConstSharedPtr config;
     // The address actually bound (the real port when the config said 0).
     network::address::InstanceConstSharedPtr bound_address;
-    std::vector<std::shared_ptr<network::ListenSocket>> sockets; // one per worker
+    std::vector<std::shared_ptr<network::ListenSocket>> sockets;  // one per worker
   };
 
   // `bind_sockets` false builds and checks everything but binds nothing (--mode validate).
@@ -40,7 +41,7 @@ public:
 
   const std::vector<ActiveListenerInfo>& listeners() const { return listeners_; }
 
-private:
+ private:
   absl::Status addListener(const envoy::config::listener::v3::Listener& proto,
                            const std::string& path, FactoryContext& context);
 
@@ -55,4 +56,4 @@ private:
   stats::Counter& lds_update_success_;
 };
 
-} // namespace waystone::server
+}  // namespace waystone::server

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+
 #include "source/common/common/logger.h"
 #include "source/common/network/address_proto.h"
 #include "source/server/version.h"
@@ -13,22 +14,24 @@ namespace waystone::server {
 
 absl::string_view serverStateName(ServerState state) {
   switch (state) {
-  case ServerState::Live:
-    return "LIVE";
-  case ServerState::Draining:
-    return "DRAINING";
-  case ServerState::PreInitializing:
-    return "PRE_INITIALIZING";
-  case ServerState::Initializing:
-    return "INITIALIZING";
+    case ServerState::Live:
+      return "LIVE";
+    case ServerState::Draining:
+      return "DRAINING";
+    case ServerState::PreInitializing:
+      return "PRE_INITIALIZING";
+    case ServerState::Initializing:
+      return "INITIALIZING";
   }
   return "UNKNOWN";
 }
 
 Server::Server(const Options& options, const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
                AdminEndpointsInstaller install_admin_endpoints)
-    : options_(options), install_admin_endpoints_(std::move(install_admin_endpoints)),
-      bootstrap_(bootstrap), start_time_(std::chrono::steady_clock::now()),
+    : options_(options),
+      install_admin_endpoints_(std::move(install_admin_endpoints)),
+      bootstrap_(bootstrap),
+      start_time_(std::chrono::steady_clock::now()),
       store_(std::make_unique<stats::Store>()),
       dispatcher_(std::make_unique<event::DispatcherImpl>("main")),
       state_gauge_(store_->gaugeFromString("server.state")),
@@ -67,7 +70,8 @@ absl::Status Server::initialize(bool validate_only) {
     return cluster_manager.status();
   }
   cluster_manager_ = std::move(*cluster_manager);
-  store_->gaugeFromString("cluster_manager.active_clusters").set(cluster_manager_->clusters().size());
+  store_->gaugeFromString("cluster_manager.active_clusters")
+      .set(cluster_manager_->clusters().size());
   // Static clusters count as one successful CDS update, as in Envoy (pilot-agent's readiness
   // check wants update_success > 0).
   store_->counterFromString("cluster_manager.cds.update_success").inc();
@@ -93,8 +97,7 @@ absl::Status Server::initialize(bool validate_only) {
   if (bootstrap_.has_admin() && bootstrap_.admin().has_address()) {
     auto address = network::address::fromProto(bootstrap_.admin().address());
     if (!address.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("admin.address.", address.status().message()));
+      return absl::InvalidArgumentError(absl::StrCat("admin.address.", address.status().message()));
     }
     registerAdminHandlers();
     status = admin_->start(*address);
@@ -119,8 +122,7 @@ void Server::writeAdminAddressFile() {
     out << admin_->boundAddress()->asString() << "\n";
   }
   if (std::rename(tmp.c_str(), options_.admin_address_path.c_str()) != 0) {
-    WAYSTONE_LOG(error, admin, "cannot write --admin-address-path %s",
-                 options_.admin_address_path);
+    WAYSTONE_LOG(error, admin, "cannot write --admin-address-path %s", options_.admin_address_path);
   }
 }
 
@@ -142,7 +144,6 @@ void Server::installSignalHandlers() {
   }));
   // Envoy ignores SIGHUP: configuration is reloaded through xDS, not signals.
   signals_.push_back(dispatcher_->listenForSignal(SIGHUP, [] {}));
-
 }
 
 void Server::registerAdminHandlers() {
@@ -242,4 +243,4 @@ void Server::shutdown() {
   dispatcher_->exit();
 }
 
-} // namespace waystone::server
+}  // namespace waystone::server

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "envoy/config/bootstrap/v3/bootstrap.pb.h"
+
 #include "source/common/event/dispatcher_impl.h"
 #include "source/common/stats/store.h"
 #include "source/server/admin/admin_server.h"
@@ -25,7 +26,7 @@ absl::string_view serverStateName(ServerState state);
 // The process: the main thread's dispatcher, configuration, admin, cluster and listener
 // managers and the workers. Everything here runs on the main thread unless noted.
 class Server {
-public:
+ public:
   // Installs the admin endpoints. Passed in (by main) because the endpoints depend on the
   // Server, not the other way round.
   using AdminEndpointsInstaller = std::function<void(admin::AdminHandlerRegistry&, Server&)>;
@@ -60,7 +61,7 @@ public:
   const ListenerManager& listenerManager() const { return *listener_manager_; }
   event::Dispatcher& dispatcher() { return *dispatcher_; }
 
-private:
+ private:
   void setState(ServerState state);
   void installSignalHandlers();
   void registerAdminHandlers();
@@ -92,4 +93,4 @@ private:
   stats::Gauge& workers_started_gauge_;
 };
 
-} // namespace waystone::server
+}  // namespace waystone::server

@@ -10,4 +10,4 @@ inline constexpr char kVersion[] = "0.1.0";
 // MMmmpp (0.1.0 -> 100).
 inline constexpr uint64_t kVersionNumber = 100;
 
-} // namespace waystone::server
+}  // namespace waystone::server

@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include "absl/strings/str_cat.h"
+
 #include "source/common/common/logger.h"
 
 namespace waystone::server {
@@ -60,4 +61,4 @@ void Worker::stop() {
   thread_.join();
 }
 
-} // namespace waystone::server
+}  // namespace waystone::server

@@ -14,7 +14,7 @@ namespace waystone::server {
 // A worker thread: one dispatcher, its share of every listener, and the connections accepted
 // there. The main thread talks to it only through post().
 class Worker {
-public:
+ public:
   explicit Worker(uint32_t index);
   ~Worker();
 
@@ -31,7 +31,7 @@ public:
 
   event::Dispatcher& dispatcher() { return *dispatcher_; }
 
-private:
+ private:
   void threadRoutine(std::function<void()> on_started);
 
   const uint32_t index_;
@@ -43,4 +43,4 @@ private:
 
 using WorkerPtr = std::unique_ptr<Worker>;
 
-} // namespace waystone::server
+}  // namespace waystone::server

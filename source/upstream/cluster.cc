@@ -17,7 +17,7 @@ std::chrono::milliseconds connectTimeoutOf(const envoy::config::cluster::v3::Clu
       google::protobuf::util::TimeUtil::DurationToMilliseconds(config.connect_timeout()));
 }
 
-} // namespace
+}  // namespace
 
 ClusterStats::ClusterStats(stats::Scope& scope)
     : upstream_cx_total(scope.counterFromString("upstream_cx_total")),
@@ -32,14 +32,17 @@ ClusterStats::ClusterStats(stats::Scope& scope)
 
 Cluster::Cluster(const envoy::config::cluster::v3::Cluster& config, HostVector hosts,
                  stats::ScopeSharedPtr scope)
-    : config_(config), hosts_(std::move(hosts)), connect_timeout_(connectTimeoutOf(config)),
+    : config_(config),
+      hosts_(std::move(hosts)),
+      connect_timeout_(connectTimeoutOf(config)),
       buffer_limit_(config.has_per_connection_buffer_limit_bytes()
                         ? config.per_connection_buffer_limit_bytes().value()
                         : kDefaultBufferLimit),
-      scope_(std::move(scope)), stats_(*scope_) {
+      scope_(std::move(scope)),
+      stats_(*scope_) {
   stats_.membership_total.set(hosts_.size());
   // No health checking yet: every host counts as healthy.
   stats_.membership_healthy.set(hosts_.size());
 }
 
-} // namespace waystone::upstream
+}  // namespace waystone::upstream

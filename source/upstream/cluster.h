@@ -5,6 +5,7 @@
 #include <string>
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
+
 #include "source/common/stats/store.h"
 #include "source/upstream/host.h"
 
@@ -28,7 +29,7 @@ struct ClusterStats {
 // An immutable upstream cluster built from its proto: name, timeouts, hosts. Shared by all
 // workers through std::shared_ptr<const Cluster>.
 class Cluster {
-public:
+ public:
   Cluster(const envoy::config::cluster::v3::Cluster& config, HostVector hosts,
           stats::ScopeSharedPtr scope);
 
@@ -39,7 +40,7 @@ public:
   uint32_t perConnectionBufferLimitBytes() const { return buffer_limit_; }
   ClusterStats& stats() const { return stats_; }
 
-private:
+ private:
   const envoy::config::cluster::v3::Cluster config_;
   const HostVector hosts_;
   const std::chrono::milliseconds connect_timeout_;
@@ -50,4 +51,4 @@ private:
 
 using ClusterConstSharedPtr = std::shared_ptr<const Cluster>;
 
-} // namespace waystone::upstream
+}  // namespace waystone::upstream

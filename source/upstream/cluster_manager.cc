@@ -3,6 +3,7 @@
 #include <netdb.h>
 
 #include "absl/strings/str_cat.h"
+
 #include "source/common/common/logger.h"
 #include "source/common/network/address_proto.h"
 
@@ -13,25 +14,25 @@ using envoy::config::cluster::v3::Cluster_DiscoveryType;
 
 // STRICT_DNS / LOGICAL_DNS: resolved once when the cluster is built. Periodic re-resolution
 // comes with the dynamic cluster work; the docs say so.
-absl::StatusOr<std::vector<network::address::InstanceConstSharedPtr>>
-resolve(const envoy::config::core::v3::SocketAddress& socket_address,
-        envoy::config::cluster::v3::Cluster::DnsLookupFamily family) {
+absl::StatusOr<std::vector<network::address::InstanceConstSharedPtr>> resolve(
+    const envoy::config::core::v3::SocketAddress& socket_address,
+    envoy::config::cluster::v3::Cluster::DnsLookupFamily family) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_family = family == envoy::config::cluster::v3::Cluster::V4_ONLY   ? AF_INET
                     : family == envoy::config::cluster::v3::Cluster::V6_ONLY ? AF_INET6
-                                                                              : AF_UNSPEC;
+                                                                             : AF_UNSPEC;
   addrinfo* result = nullptr;
   const int rc = getaddrinfo(socket_address.address().c_str(), nullptr, &hints, &result);
   if (rc != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot resolve \"", socket_address.address(),
-                                               "\": ", gai_strerror(rc)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot resolve \"", socket_address.address(), "\": ", gai_strerror(rc)));
   }
   std::vector<network::address::InstanceConstSharedPtr> out;
   for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
     char host[NI_MAXHOST];
-    if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), nullptr, 0,
-                    NI_NUMERICHOST) != 0) {
+    if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), nullptr, 0, NI_NUMERICHOST) !=
+        0) {
       continue;
     }
     auto address = network::address::parseIp(host, socket_address.port_value());
@@ -60,9 +61,8 @@ absl::StatusOr<HostVector> buildHosts(const envoy::config::cluster::v3::Cluster&
       const std::string field = absl::StrCat(path, ".load_assignment.endpoints[", i,
                                              "].lb_endpoints[", j, "].endpoint.address");
       const auto& address = lb_endpoint.endpoint().address();
-      const uint32_t weight = lb_endpoint.has_load_balancing_weight()
-                                  ? lb_endpoint.load_balancing_weight().value()
-                                  : 1;
+      const uint32_t weight =
+          lb_endpoint.has_load_balancing_weight() ? lb_endpoint.load_balancing_weight().value() : 1;
       std::vector<network::address::InstanceConstSharedPtr> addresses;
       if (dns && address.has_socket_address()) {
         auto resolved = resolve(address.socket_address(), config.dns_lookup_family());
@@ -92,11 +92,10 @@ absl::StatusOr<HostVector> buildHosts(const envoy::config::cluster::v3::Cluster&
   return hosts;
 }
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<std::unique_ptr<ClusterManager>>
-ClusterManager::create(const envoy::config::bootstrap::v3::Bootstrap& bootstrap,
-                       stats::Store& store) {
+absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
+    const envoy::config::bootstrap::v3::Bootstrap& bootstrap, stats::Store& store) {
   auto manager = std::unique_ptr<ClusterManager>(new ClusterManager());
   const auto& clusters = bootstrap.static_resources().clusters();
   for (int i = 0; i < clusters.size(); ++i) {
@@ -124,4 +123,4 @@ ClusterConstSharedPtr ClusterManager::get(const std::string& name) const {
   return it == clusters_.end() ? nullptr : it->second;
 }
 
-} // namespace waystone::upstream
+}  // namespace waystone::upstream

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "envoy/config/core/v3/base.pb.h"
+
 #include "source/common/network/address.h"
 
 namespace waystone::upstream {
@@ -26,11 +27,14 @@ struct HostStats {
 
 // One upstream endpoint of a cluster. Immutable except for its stats.
 class Host {
-public:
+ public:
   Host(std::string cluster_name, network::address::InstanceConstSharedPtr address, uint32_t weight,
        envoy::config::core::v3::Locality locality, std::string hostname)
-      : cluster_name_(std::move(cluster_name)), address_(std::move(address)), weight_(weight),
-        locality_(std::move(locality)), hostname_(std::move(hostname)) {}
+      : cluster_name_(std::move(cluster_name)),
+        address_(std::move(address)),
+        weight_(weight),
+        locality_(std::move(locality)),
+        hostname_(std::move(hostname)) {}
 
   const std::string& clusterName() const { return cluster_name_; }
   const network::address::InstanceConstSharedPtr& address() const { return address_; }
@@ -39,7 +43,7 @@ public:
   const std::string& hostname() const { return hostname_; }
   HostStats& stats() const { return stats_; }
 
-private:
+ private:
   const std::string cluster_name_;
   const network::address::InstanceConstSharedPtr address_;
   const uint32_t weight_;
@@ -51,4 +55,4 @@ private:
 using HostConstSharedPtr = std::shared_ptr<const Host>;
 using HostVector = std::vector<HostConstSharedPtr>;
 
-} // namespace waystone::upstream
+}  // namespace waystone::upstream

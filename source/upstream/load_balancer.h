@@ -9,7 +9,7 @@ namespace waystone::upstream {
 // Picks hosts for one cluster on one worker. Each worker owns its own instance, so the state
 // (the round-robin position) needs no synchronisation.
 class RoundRobinLoadBalancer {
-public:
+ public:
   explicit RoundRobinLoadBalancer(ClusterConstSharedPtr cluster, uint64_t seed)
       : cluster_(std::move(cluster)), next_(seed) {}
 
@@ -24,9 +24,9 @@ public:
 
   const Cluster& cluster() const { return *cluster_; }
 
-private:
+ private:
   const ClusterConstSharedPtr cluster_;
   uint64_t next_;
 };
 
-} // namespace waystone::upstream
+}  // namespace waystone::upstream

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+
 #include "test/integration/integration_util.h"
 #include "test/test_common/http_client.h"
 #include "test/test_common/network_utility.h"
@@ -16,7 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 
 class AdminIntegrationTest : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     auto backend = TestHttpServer::start();
     ASSERT_TRUE(backend.ok()) << backend.status();
@@ -59,14 +60,15 @@ TEST_F(AdminIntegrationTest, StatsHaveWhatPilotAgentReadinessReads) {
 // pilot-agent sends its regex unescaped (Go keeps the raw query): the parser must accept it.
 TEST_F(AdminIntegrationTest, PilotAgentRawQueryIsAccepted) {
   HttpClient client("127.0.0.1", waystone_->adminPort());
-  auto r = client.get(
-      "/stats?usedonly&filter=^(server\\.state|listener_manager\\.workers_started)");
+  auto r =
+      client.get("/stats?usedonly&filter=^(server\\.state|listener_manager\\.workers_started)");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "listener_manager.workers_started: 1\nserver.state: 0\n");
 
-  r = client.get("/stats?usedonly&filter=^(cluster_manager\\.cds|listener_manager\\.lds)\\.("
-                 "update_success|update_rejected)$");
+  r = client.get(
+      "/stats?usedonly&filter=^(cluster_manager\\.cds|listener_manager\\.lds)\\.("
+      "update_success|update_rejected)$");
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(r->body, HasSubstr("cluster_manager.cds.update_success: 1\n"));
   EXPECT_THAT(r->body, HasSubstr("listener_manager.lds.update_success: 1\n"));
@@ -96,7 +98,8 @@ TEST_F(AdminIntegrationTest, Prometheus) {
   HttpResponse r = admin("GET", "/stats/prometheus");
   EXPECT_EQ(r.status, 200);
   EXPECT_THAT(r.body, HasSubstr("# TYPE envoy_server_state gauge\nenvoy_server_state{} 0\n"));
-  EXPECT_THAT(r.body, HasSubstr("envoy_cluster_upstream_cx_total{envoy_cluster_name=\"backend\"} "));
+  EXPECT_THAT(r.body,
+              HasSubstr("envoy_cluster_upstream_cx_total{envoy_cluster_name=\"backend\"} "));
   EXPECT_THAT(r.body, HasSubstr("envoy_listener_downstream_cx_total{envoy_listener_address="
                                 "\"127.0.0.1_"));
 }
@@ -201,8 +204,8 @@ TEST_F(AdminIntegrationTest, MalformedAndOversizedRequestsAreRefused) {
 
   auto fd2 = connectTcp("127.0.0.1", waystone_->adminPort(), kTimeout);
   ASSERT_TRUE(fd2.ok());
-  std::string huge = absl::StrCat("GET /ready HTTP/1.1\r\nx-big: ", std::string(70 * 1024, 'a'),
-                                  "\r\n\r\n");
+  std::string huge =
+      absl::StrCat("GET /ready HTTP/1.1\r\nx-big: ", std::string(70 * 1024, 'a'), "\r\n\r\n");
   // The server may answer and close before it has read everything: ignore send errors.
   (void)sendAll(fd2->get(), huge, kTimeout);
   auto reply2 = receiveSome(fd2->get(), kTimeout);
@@ -238,5 +241,5 @@ TEST_F(AdminIntegrationTest, MemoryAndCerts) {
   EXPECT_THAT(r.body, HasSubstr("\"certificates\""));
 }
 
-} // namespace
-} // namespace waystone::test
+}  // namespace
+}  // namespace waystone::test

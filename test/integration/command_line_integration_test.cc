@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+
 #include "test/integration/integration_util.h"
 #include "test/test_common/child_process.h"
 #include "test/test_common/file_util.h"
@@ -40,7 +41,7 @@ RunResult run(std::vector<std::string> args) {
 }
 
 class CommandLineTest : public ::testing::Test {
-protected:
+ protected:
   std::string writeConfig(absl::string_view yaml, absl::string_view name = "bootstrap.yaml") {
     const std::string path = dir_.file(std::string(name));
     EXPECT_TRUE(writeFile(path, yaml).ok());
@@ -90,7 +91,8 @@ TEST_F(CommandLineTest, ValidateRejectsDuplicateListenerNames) {
 
 TEST_F(CommandLineTest, UnknownFieldsRejectedUnlessAllowed) {
   std::string yaml = tcpProxyBootstrap(8080);
-  yaml.replace(yaml.find("    connect_timeout: 1s"), 23, "    connect_timeout: 1s\n    colour: blue");
+  yaml.replace(yaml.find("    connect_timeout: 1s"), 23,
+               "    connect_timeout: 1s\n    colour: blue");
   const std::string path = writeConfig(yaml);
   RunResult r = run({"--mode", "validate", "-c", path});
   EXPECT_EQ(r.status, 1);
@@ -146,10 +148,25 @@ TEST_F(CommandLineTest, BadFlagValueIsNamed) {
 TEST_F(CommandLineTest, PilotAgentCommandLineIsAccepted) {
   // The exact flags pilot-agent passes to the proxy (istio pkg/envoy/proxy.go).
   const std::string path = writeConfig(tcpProxyBootstrap(8080));
-  RunResult r = run({"-c", path, "--drain-time-s", "45", "--drain-strategy", "immediate",
-                     "--local-address-ip-version", "v4", "--file-flush-interval-msec", "1000",
-                     "--disable-hot-restart", "--allow-unknown-static-fields", "-l", "warning",
-                     "--component-log-level", "misc:error", "--concurrency", "2", "--mode",
+  RunResult r = run({"-c",
+                     path,
+                     "--drain-time-s",
+                     "45",
+                     "--drain-strategy",
+                     "immediate",
+                     "--local-address-ip-version",
+                     "v4",
+                     "--file-flush-interval-msec",
+                     "1000",
+                     "--disable-hot-restart",
+                     "--allow-unknown-static-fields",
+                     "-l",
+                     "warning",
+                     "--component-log-level",
+                     "misc:error",
+                     "--concurrency",
+                     "2",
+                     "--mode",
                      "validate"});
   EXPECT_EQ(r.status, 0) << r.err;
 }
@@ -164,5 +181,5 @@ TEST_F(CommandLineTest, VersionAndHelp) {
   EXPECT_THAT(r.out, HasSubstr("--drain-time-s"));
 }
 
-} // namespace
-} // namespace waystone::test
+}  // namespace
+}  // namespace waystone::test

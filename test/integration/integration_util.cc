@@ -61,8 +61,8 @@ absl::StatusOr<uint16_t> listenerPort(WaystoneProcess& process, absl::string_vie
       }
     }
   }
-  return absl::NotFoundError(absl::StrCat("listener ", listener_name, " not in /listeners: ",
-                                          response->body));
+  return absl::NotFoundError(
+      absl::StrCat("listener ", listener_name, " not in /listeners: ", response->body));
 }
 
 std::optional<uint64_t> statValue(WaystoneProcess& process, absl::string_view name) {
@@ -89,4 +89,4 @@ std::optional<uint64_t> statValue(WaystoneProcess& process, absl::string_view na
   return std::nullopt;
 }
 
-} // namespace waystone::test
+}  // namespace waystone::test

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+
 #include "test/test_common/waystone_process.h"
 
 namespace waystone::test {
@@ -18,4 +19,4 @@ absl::StatusOr<uint16_t> listenerPort(WaystoneProcess& process, absl::string_vie
 // Value of `name` in GET /stats text output ("name: value"), or nullopt when absent.
 std::optional<uint64_t> statValue(WaystoneProcess& process, absl::string_view name);
 
-} // namespace waystone::test
+}  // namespace waystone::test

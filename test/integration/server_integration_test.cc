@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+
 #include "test/integration/integration_util.h"
 #include "test/test_common/child_process.h"
 #include "test/test_common/file_util.h"
@@ -24,7 +25,7 @@ using ::testing::HasSubstr;
 constexpr auto kTimeout = std::chrono::seconds(10);
 
 class ServerIntegrationTest : public ::testing::Test {
-protected:
+ protected:
   void start(std::vector<std::string> extra_args = {}) {
     auto backend = TestHttpServer::start();
     ASSERT_TRUE(backend.ok()) << backend.status();
@@ -55,18 +56,17 @@ TEST_F(ServerIntegrationTest, ProxiesHttpThroughTcpProxy) {
     EXPECT_EQ(r->body, absl::StrCat("hello from backend: GET /hello/", i));
   }
   EXPECT_EQ(backend_->requestCount(), 5u);
-  EXPECT_TRUE(waitFor([&] { return statValue(*waystone_, "cluster.backend.upstream_cx_total") == 5u; },
-                      kTimeout));
+  EXPECT_TRUE(waitFor(
+      [&] { return statValue(*waystone_, "cluster.backend.upstream_cx_total") == 5u; }, kTimeout));
   EXPECT_EQ(statValue(*waystone_, "tcp.proxy.downstream_cx_total"), 5u);
   EXPECT_TRUE(waitFor(
       [&] {
-        return statValue(*waystone_,
-                         absl::StrCat("listener.127.0.0.1_", proxy_port_, ".downstream_cx_active")) ==
-               0u;
+        return statValue(*waystone_, absl::StrCat("listener.127.0.0.1_", proxy_port_,
+                                                  ".downstream_cx_active")) == 0u;
       },
       kTimeout));
-  EXPECT_EQ(statValue(*waystone_, absl::StrCat("listener.127.0.0.1_", proxy_port_,
-                                               ".downstream_cx_total")),
+  EXPECT_EQ(statValue(*waystone_,
+                      absl::StrCat("listener.127.0.0.1_", proxy_port_, ".downstream_cx_total")),
             5u);
 }
 
@@ -83,13 +83,13 @@ TEST_F(ServerIntegrationTest, LargeBodyIsProxiedIntact) {
 
 TEST_F(ServerIntegrationTest, BackendDownClosesTheClientConnection) {
   start();
-  backend_.reset(); // nothing listens on the backend port any more
+  backend_.reset();  // nothing listens on the backend port any more
   HttpClient client("127.0.0.1", proxy_port_);
   auto r = client.get("/");
   EXPECT_FALSE(r.ok());
-  EXPECT_TRUE(
-      waitFor([&] { return statValue(*waystone_, "cluster.backend.upstream_cx_connect_fail") == 1u; },
-              kTimeout));
+  EXPECT_TRUE(waitFor(
+      [&] { return statValue(*waystone_, "cluster.backend.upstream_cx_connect_fail") == 1u; },
+      kTimeout));
 }
 
 TEST_F(ServerIntegrationTest, SigtermExitsZero) {
@@ -106,9 +106,8 @@ TEST_F(ServerIntegrationTest, SigtermDrainsOpenConnectionsThenExits) {
   ASSERT_TRUE(fd.ok()) << fd.status();
   ASSERT_TRUE(waitFor(
       [&] {
-        return statValue(*waystone_,
-                         absl::StrCat("listener.127.0.0.1_", proxy_port_, ".downstream_cx_active")) ==
-               1u;
+        return statValue(*waystone_, absl::StrCat("listener.127.0.0.1_", proxy_port_,
+                                                  ".downstream_cx_active")) == 1u;
       },
       kTimeout));
   ASSERT_TRUE(waystone_->process().signal(SIGTERM).ok());
@@ -121,8 +120,8 @@ TEST_F(ServerIntegrationTest, SigtermDrainsOpenConnectionsThenExits) {
       kTimeout));
   EXPECT_TRUE(waystone_->process().running());
   // New connections are refused once listeners stop.
-  EXPECT_TRUE(waitFor([&] { return !connectTcp("127.0.0.1", proxy_port_, kTimeout).ok(); },
-                      kTimeout));
+  EXPECT_TRUE(
+      waitFor([&] { return !connectTcp("127.0.0.1", proxy_port_, kTimeout).ok(); }, kTimeout));
   fd->reset();
   auto status = waystone_->process().waitForExit(kTimeout);
   ASSERT_TRUE(status.has_value()) << waystone_->logs();
@@ -134,8 +133,8 @@ TEST_F(ServerIntegrationTest, DrainListenersStopsAccepting) {
   auto r = waystone_->admin("POST", "/drain_listeners");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->body, "OK\n");
-  EXPECT_TRUE(waitFor([&] { return !connectTcp("127.0.0.1", proxy_port_, kTimeout).ok(); },
-                      kTimeout));
+  EXPECT_TRUE(
+      waitFor([&] { return !connectTcp("127.0.0.1", proxy_port_, kTimeout).ok(); }, kTimeout));
   EXPECT_EQ(statValue(*waystone_, "listener_manager.total_listeners_active"), 0u);
   r = waystone_->admin("GET", "/ready");
   ASSERT_TRUE(r.ok());
@@ -163,7 +162,8 @@ TEST_F(ServerIntegrationTest, ListenerPortInUseFailsStartupNamingTheField) {
   // Occupy a port, then ask Waystone to listen on it without SO_REUSEPORT sharing possible:
   // the test server's socket does not set SO_REUSEPORT, so bind fails.
   std::string yaml = tcpProxyBootstrap((*backend)->port());
-  const std::string from = "socket_address: { address: 127.0.0.1, port_value: 0 }\n    filter_chains";
+  const std::string from =
+      "socket_address: { address: 127.0.0.1, port_value: 0 }\n    filter_chains";
   const size_t at = yaml.find(from);
   ASSERT_NE(at, std::string::npos);
   yaml.replace(at, from.size(),
@@ -182,10 +182,12 @@ TEST_F(ServerIntegrationTest, AdminOnUnixSocket) {
   TempDir dir = TempDir::forUnixSockets();
   const std::string socket_path = dir.file("admin.sock");
   std::string yaml = tcpProxyBootstrap((*backend)->port());
-  const std::string from = "admin:\n  address:\n    socket_address: { address: 127.0.0.1, port_value: 0 }";
+  const std::string from =
+      "admin:\n  address:\n    socket_address: { address: 127.0.0.1, port_value: 0 }";
   const size_t at = yaml.find(from);
   ASSERT_NE(at, std::string::npos);
-  yaml.replace(at, from.size(), absl::StrCat("admin:\n  address:\n    pipe: { path: ", socket_path, " }"));
+  yaml.replace(at, from.size(),
+               absl::StrCat("admin:\n  address:\n    pipe: { path: ", socket_path, " }"));
   const std::string config = dir.file("bootstrap.yaml");
   ASSERT_TRUE(writeFile(config, yaml).ok());
   // WaystoneProcess expects a host:port admin address, so start the binary directly.
@@ -207,5 +209,5 @@ TEST_F(ServerIntegrationTest, AdminOnUnixSocket) {
   EXPECT_EQ((*process)->waitForExit(kTimeout), 0);
 }
 
-} // namespace
-} // namespace waystone::test
+}  // namespace
+}  // namespace waystone::test

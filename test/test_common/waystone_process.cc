@@ -1,9 +1,8 @@
 #include "test/test_common/waystone_process.h"
 
-#include <algorithm>
-
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 

@@ -25,8 +25,9 @@ enum class Level : int { Trace = 0, Debug, Info, Warn, Error, Critical, Off };
   X(alternate_protocols_cache)                                                                   \
   X(aws)                                                                                         \
   X(assert)                                                                                      \
-  X(backtrace) X(client) X(config) X(connection) X(conn_handler) X(compression) X(decompression) \
-      X(dns) X(envoy_bug) X(ext_authz) X(ext_proc) X(file) X(filter) X(forward_proxy) X(grpc)    \
+  X(backtrace)                                                                                   \
+  X(client) X(config) X(connection) X(conn_handler) X(compression) X(decompression) X(dns)       \
+      X(envoy_bug) X(ext_authz) X(ext_proc) X(file) X(filter) X(forward_proxy) X(grpc)           \
           X(happy_eyeballs) X(hbone) X(hc) X(health_checker) X(http) X(http2) X(http3) X(init)   \
               X(io) X(jwt) X(lua) X(main) X(matcher) X(misc) X(multi_connection) X(pool) X(quic) \
                   X(quic_stream) X(rbac) X(rds) X(router) X(runtime) X(secret) X(stats) X(tap)   \

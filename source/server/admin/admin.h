@@ -14,7 +14,7 @@ namespace waystone::server::admin {
 // value ("?usedonly") maps to "".
 struct AdminRequest {
   std::string method;
-  std::string path; // without the query string
+  std::string path;  // without the query string
   std::multimap<std::string, std::string> query;
   std::string body;
 
@@ -34,7 +34,7 @@ using AdminHandlerCb = std::function<void(const AdminRequest&, AdminResponse&)>;
 
 // Registers admin endpoints. Handlers run on the main thread.
 class AdminHandlerRegistry {
-public:
+ public:
   virtual ~AdminHandlerRegistry() = default;
   // `prefix` is the exact path ("/stats"). `mutates_state` endpoints accept POST only, as in
   // Envoy, so a stray GET (a browser, a crawler) cannot drain or stop the server.
@@ -42,4 +42,4 @@ public:
                           bool mutates_state) = 0;
 };
 
-} // namespace waystone::server::admin
+}  // namespace waystone::server::admin

@@ -19,7 +19,7 @@ class AdminServer;
 class AdminConnection final : public network::ConnectionCallbacks,
                               public network::ReadCallback,
                               public event::DeferredDeletable {
-public:
+ public:
   // Limits: Envoy's default header limit; admin bodies are small (POST parameters).
   static constexpr size_t kMaxHeaderBytes = 60 * 1024;
   static constexpr size_t kMaxBodyBytes = 1024 * 1024;
@@ -34,7 +34,7 @@ public:
   network::Connection& connection() { return *connection_; }
   std::list<std::unique_ptr<AdminConnection>>::iterator position_;
 
-private:
+ private:
   // http_parser trampolines.
   static int onMessageBegin(http_parser* parser);
   static int onUrl(http_parser* parser, const char* at, size_t length);
@@ -58,4 +58,4 @@ private:
   bool closed_ = false;
 };
 
-} // namespace waystone::server::admin
+}  // namespace waystone::server::admin

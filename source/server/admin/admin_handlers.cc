@@ -24,4 +24,4 @@ std::string protoToJson(const google::protobuf::Message& message,
   return out;
 }
 
-} // namespace waystone::server::admin
+}  // namespace waystone::server::admin

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "google/protobuf/message.h"
+
 #include "source/server/admin/admin.h"
 
 namespace waystone::server {
@@ -22,4 +23,4 @@ void registerConfigHandlers(AdminHandlerRegistry& registry, Server& server);
 std::string protoToJson(const google::protobuf::Message& message,
                         bool always_print_primitive_fields = false);
 
-} // namespace waystone::server::admin
+}  // namespace waystone::server::admin

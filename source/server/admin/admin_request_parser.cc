@@ -18,7 +18,7 @@ int hexValue(char c) {
   return -1;
 }
 
-} // namespace
+}  // namespace
 
 std::string percentDecode(absl::string_view text) {
   std::string out;
@@ -56,4 +56,4 @@ void parseRequestTarget(absl::string_view target, std::string& path,
   }
 }
 
-} // namespace waystone::server::admin
+}  // namespace waystone::server::admin

@@ -14,4 +14,4 @@ void parseRequestTarget(absl::string_view target, std::string& path,
 
 std::string percentDecode(absl::string_view text);
 
-} // namespace waystone::server::admin
+}  // namespace waystone::server::admin

@@ -1,6 +1,7 @@
 #include "source/server/admin/admin_server.h"
 
 #include "absl/strings/str_cat.h"
+
 #include "source/common/common/logger.h"
 #include "source/common/network/listener_impl.h"
 #include "source/server/admin/admin_connection.h"
@@ -17,8 +18,9 @@ AdminServer::AdminServer(event::Dispatcher& dispatcher, stats::Store& store)
       downstream_cx_total_(store.counterFromString("listener.admin.downstream_cx_total")),
       downstream_cx_active_(store.gaugeFromString("listener.admin.downstream_cx_active")),
       downstream_rq_total_(store.counterFromString("http.admin.downstream_rq_total")) {
-  addHandler("/help", "print out list of admin commands", [](const AdminRequest&, AdminResponse&) {},
-             false);
+  addHandler(
+      "/help", "print out list of admin commands", [](const AdminRequest&, AdminResponse&) {},
+      false);
 }
 
 AdminServer::~AdminServer() {
@@ -77,8 +79,8 @@ void AdminServer::handle(const AdminRequest& request, AdminResponse& response) c
   auto it = endpoints_.find(request.path);
   if (it == endpoints_.end() || request.path == "/help") {
     response.status = request.path == "/help" ? 200 : 404;
-    response.body = request.path == "/help" ? "admin commands are:\n"
-                                            : "invalid path. admin commands are:\n";
+    response.body =
+        request.path == "/help" ? "admin commands are:\n" : "invalid path. admin commands are:\n";
     for (const auto& [prefix, endpoint] : endpoints_) {
       absl::StrAppend(&response.body, "  ", prefix, ": ", endpoint.help, "\n");
     }
@@ -94,4 +96,4 @@ void AdminServer::handle(const AdminRequest& request, AdminResponse& response) c
   it->second.cb(request, response);
 }
 
-} // namespace waystone::server::admin
+}  // namespace waystone::server::admin

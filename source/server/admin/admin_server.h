@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+
 #include "source/common/event/dispatcher.h"
 #include "source/common/network/listen_socket.h"
 #include "source/common/network/listener.h"
@@ -20,7 +21,7 @@ class AdminConnection;
 // limits (it faces local tools, but a bad client must still not hurt the process) and a table of
 // endpoints. The full HTTP stack arrives with the L7 core; admin keeps this lean path.
 class AdminServer final : public AdminHandlerRegistry, public network::ListenerCallbacks {
-public:
+ public:
   struct Endpoint {
     std::string help;
     AdminHandlerCb cb;
@@ -48,7 +49,7 @@ public:
 
   void removeConnection(AdminConnection& connection);
 
-private:
+ private:
   event::Dispatcher& dispatcher_;
   std::map<std::string, Endpoint> endpoints_;
   network::ListenSocketPtr socket_;
@@ -59,4 +60,4 @@ private:
   stats::Counter& downstream_rq_total_;
 };
 
-} // namespace waystone::server::admin
+}  // namespace waystone::server::admin

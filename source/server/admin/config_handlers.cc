@@ -3,14 +3,14 @@
 #include "envoy/admin/v3/config_dump.pb.h"
 #include "envoy/admin/v3/listeners.pb.h"
 #include "google/protobuf/util/time_util.h"
+
 #include "source/server/admin/admin_handlers.h"
 #include "source/server/server.h"
 
 namespace waystone::server::admin {
 namespace {
 
-void fillAddress(const network::address::Instance& address,
-                 envoy::config::core::v3::Address& out) {
+void fillAddress(const network::address::Instance& address, envoy::config::core::v3::Address& out) {
   if (address.type() == network::address::Type::Pipe) {
     out.mutable_pipe()->set_path(address.asString());
     return;
@@ -49,10 +49,9 @@ envoy::admin::v3::ConfigDump buildConfigDump(const Server& server,
 
 void renderClustersText(const Server& server, std::string& out) {
   for (const auto& [name, cluster] : server.clusterManager().clusters()) {
-    absl::StrAppend(&out, name, "::observability_name::",
-                    cluster->config().alt_stat_name().empty() ? name
-                                                              : cluster->config().alt_stat_name(),
-                    "\n");
+    absl::StrAppend(
+        &out, name, "::observability_name::",
+        cluster->config().alt_stat_name().empty() ? name : cluster->config().alt_stat_name(), "\n");
     for (const auto& host : cluster->hosts()) {
       const std::string prefix = absl::StrCat(name, "::", host->address()->asString(), "::");
       const upstream::HostStats& s = host->stats();
@@ -104,8 +103,7 @@ envoy::admin::v3::Clusters buildClustersProto(const Server& server) {
       add("rq_total", s.rq_total.load(), false);
       add("cx_active", s.cx_active.load(), true);
       add("rq_active", s.rq_active.load(), true);
-      host_status->mutable_health_status()->set_eds_health_status(
-          envoy::config::core::v3::HEALTHY);
+      host_status->mutable_health_status()->set_eds_health_status(envoy::config::core::v3::HEALTHY);
       host_status->set_weight(host->weight());
       host_status->set_hostname(host->hostname());
       *host_status->mutable_locality() = host->locality();
@@ -114,7 +112,7 @@ envoy::admin::v3::Clusters buildClustersProto(const Server& server) {
   return clusters;
 }
 
-} // namespace
+}  // namespace
 
 void registerConfigHandlers(AdminHandlerRegistry& registry, Server& server) {
   // The config is static for now: its update time is the server's start.
@@ -175,8 +173,8 @@ void registerConfigHandlers(AdminHandlerRegistry& registry, Server& server) {
           return;
         }
         for (const auto& info : server.listenerManager().listeners()) {
-          absl::StrAppend(&response.body, info.config->name(),
-                          "::", info.bound_address->asString(), "\n");
+          absl::StrAppend(&response.body, info.config->name(), "::", info.bound_address->asString(),
+                          "\n");
         }
       },
       false);
@@ -194,4 +192,4 @@ void registerConfigHandlers(AdminHandlerRegistry& registry, Server& server) {
       false);
 }
 
-} // namespace waystone::server::admin
+}  // namespace waystone::server::admin

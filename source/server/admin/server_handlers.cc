@@ -7,6 +7,7 @@
 #include "envoy/admin/v3/memory.pb.h"
 #include "envoy/admin/v3/server_info.pb.h"
 #include "google/protobuf/util/time_util.h"
+
 #include "source/common/common/logger.h"
 #include "source/server/admin/admin_handlers.h"
 #include "source/server/server.h"
@@ -19,14 +20,14 @@ using google::protobuf::util::TimeUtil;
 
 envoy::admin::v3::ServerInfo::State toProtoState(ServerState state) {
   switch (state) {
-  case ServerState::Live:
-    return envoy::admin::v3::ServerInfo::LIVE;
-  case ServerState::Draining:
-    return envoy::admin::v3::ServerInfo::DRAINING;
-  case ServerState::PreInitializing:
-    return envoy::admin::v3::ServerInfo::PRE_INITIALIZING;
-  case ServerState::Initializing:
-    return envoy::admin::v3::ServerInfo::INITIALIZING;
+    case ServerState::Live:
+      return envoy::admin::v3::ServerInfo::LIVE;
+    case ServerState::Draining:
+      return envoy::admin::v3::ServerInfo::DRAINING;
+    case ServerState::PreInitializing:
+      return envoy::admin::v3::ServerInfo::PRE_INITIALIZING;
+    case ServerState::Initializing:
+      return envoy::admin::v3::ServerInfo::INITIALIZING;
   }
   return envoy::admin::v3::ServerInfo::INITIALIZING;
 }
@@ -48,10 +49,10 @@ void fillCommandLineOptions(const Options& options, envoy::admin::v3::CommandLin
   out.set_service_cluster(options.service_cluster);
   out.set_service_node(options.service_node);
   out.set_service_zone(options.service_zone);
-  out.set_mode(options.mode == Options::Mode::Validate ? envoy::admin::v3::CommandLineOptions::Validate
-               : options.mode == Options::Mode::InitOnly
-                   ? envoy::admin::v3::CommandLineOptions::InitOnly
-                   : envoy::admin::v3::CommandLineOptions::Serve);
+  out.set_mode(
+      options.mode == Options::Mode::Validate   ? envoy::admin::v3::CommandLineOptions::Validate
+      : options.mode == Options::Mode::InitOnly ? envoy::admin::v3::CommandLineOptions::InitOnly
+                                                : envoy::admin::v3::CommandLineOptions::Serve);
   out.set_disable_hot_restart(options.disable_hot_restart);
   *out.mutable_drain_time() = TimeUtil::SecondsToDuration(options.drain_time_s);
   *out.mutable_parent_shutdown_time() = TimeUtil::SecondsToDuration(options.parent_shutdown_time_s);
@@ -82,7 +83,7 @@ uint64_t residentBytes() {
   return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
-} // namespace
+}  // namespace
 
 void registerServerHandlers(AdminHandlerRegistry& registry, Server& server) {
   registry.addHandler(
@@ -200,7 +201,6 @@ void registerServerHandlers(AdminHandlerRegistry& registry, Server& server) {
         response.body = "{\n \"certificates\": []\n}\n";
       },
       false);
-
 }
 
-} // namespace waystone::server::admin
+}  // namespace waystone::server::admin

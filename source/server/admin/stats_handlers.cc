@@ -1,4 +1,5 @@
 #include "absl/strings/str_cat.h"
+
 #include "source/common/stats/json_stats_formatter.h"
 #include "source/common/stats/prometheus_stats_formatter.h"
 #include "source/common/stats/text_stats_formatter.h"
@@ -48,7 +49,7 @@ void respond(absl::StatusOr<std::string> rendered, absl::string_view content_typ
   response.body = std::move(*rendered);
 }
 
-} // namespace
+}  // namespace
 
 void registerStatsHandlers(AdminHandlerRegistry& registry, Server& server) {
   registry.addHandler(
@@ -90,4 +91,4 @@ void registerStatsHandlers(AdminHandlerRegistry& registry, Server& server) {
       false);
 }
 
-} // namespace waystone::server::admin
+}  // namespace waystone::server::admin

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+
 #include "source/extensions/filters/network/tcp_proxy/tcp_proxy_filter.h"
 
 namespace waystone::extensions::network_filters::tcp_proxy {
@@ -10,7 +11,7 @@ namespace {
 // Envoy's default idle timeout for tcp_proxy: one hour.
 constexpr std::chrono::milliseconds kDefaultIdleTimeout{3600 * 1000};
 
-} // namespace
+}  // namespace
 
 TcpProxyStats::TcpProxyStats(stats::Scope& scope)
     : downstream_cx_total(scope.counterFromString("downstream_cx_total")),
@@ -23,20 +24,23 @@ TcpProxyStats::TcpProxyStats(stats::Scope& scope)
 TcpProxyConfig::TcpProxyConfig(std::vector<WeightedCluster> clusters,
                                std::chrono::milliseconds idle_timeout,
                                uint32_t max_connect_attempts, stats::ScopeSharedPtr scope)
-    : clusters_(std::move(clusters)), total_weight_([this] {
+    : clusters_(std::move(clusters)),
+      total_weight_([this] {
         uint64_t total = 0;
         for (const auto& c : clusters_) {
           total += c.weight;
         }
         return total;
       }()),
-      idle_timeout_(idle_timeout), max_connect_attempts_(max_connect_attempts),
-      scope_(std::move(scope)), stats_(*scope_) {}
+      idle_timeout_(idle_timeout),
+      max_connect_attempts_(max_connect_attempts),
+      scope_(std::move(scope)),
+      stats_(*scope_) {}
 
-absl::StatusOr<TcpProxyConfigConstSharedPtr>
-TcpProxyConfig::create(const envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy& proto,
-                       const upstream::ClusterManager& cluster_manager, stats::Store& store,
-                       const std::string& field_path) {
+absl::StatusOr<TcpProxyConfigConstSharedPtr> TcpProxyConfig::create(
+    const envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy& proto,
+    const upstream::ClusterManager& cluster_manager, stats::Store& store,
+    const std::string& field_path) {
   if (proto.stat_prefix().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(field_path, ".stat_prefix: must not be empty"));
   }
@@ -45,41 +49,41 @@ TcpProxyConfig::create(const envoy::extensions::filters::network::tcp_proxy::v3:
                     const std::string& path) -> absl::StatusOr<upstream::ClusterConstSharedPtr> {
     auto cluster = cluster_manager.get(name);
     if (cluster == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ": unknown cluster \"", name, "\""));
+      return absl::InvalidArgumentError(absl::StrCat(path, ": unknown cluster \"", name, "\""));
     }
     return cluster;
   };
   switch (proto.cluster_specifier_case()) {
-  case envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy::kCluster: {
-    auto cluster = lookup(proto.cluster(), absl::StrCat(field_path, ".cluster"));
-    if (!cluster.ok()) {
-      return cluster.status();
-    }
-    clusters.push_back({*cluster, 1});
-    break;
-  }
-  case envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy::kWeightedClusters: {
-    const auto& weighted = proto.weighted_clusters().clusters();
-    for (int i = 0; i < weighted.size(); ++i) {
-      auto cluster = lookup(weighted[i].name(),
-                            absl::StrCat(field_path, ".weighted_clusters.clusters[", i, "].name"));
+    case envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy::kCluster: {
+      auto cluster = lookup(proto.cluster(), absl::StrCat(field_path, ".cluster"));
       if (!cluster.ok()) {
         return cluster.status();
       }
-      if (weighted[i].weight() > 0) {
-        clusters.push_back({*cluster, weighted[i].weight()});
+      clusters.push_back({*cluster, 1});
+      break;
+    }
+    case envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy::kWeightedClusters: {
+      const auto& weighted = proto.weighted_clusters().clusters();
+      for (int i = 0; i < weighted.size(); ++i) {
+        auto cluster =
+            lookup(weighted[i].name(),
+                   absl::StrCat(field_path, ".weighted_clusters.clusters[", i, "].name"));
+        if (!cluster.ok()) {
+          return cluster.status();
+        }
+        if (weighted[i].weight() > 0) {
+          clusters.push_back({*cluster, weighted[i].weight()});
+        }
       }
+      if (clusters.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            field_path, ".weighted_clusters.clusters: needs at least one cluster with weight > 0"));
+      }
+      break;
     }
-    if (clusters.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field_path, ".weighted_clusters.clusters: needs at least one cluster with weight > 0"));
-    }
-    break;
-  }
-  default:
-    return absl::InvalidArgumentError(
-        absl::StrCat(field_path, ": one of cluster or weighted_clusters is required"));
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat(field_path, ": one of cluster or weighted_clusters is required"));
   }
   std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;
   if (proto.has_idle_timeout()) {
@@ -111,10 +115,10 @@ const upstream::Cluster& TcpProxyConfig::pickCluster(uint64_t random) const {
   return *clusters_.back().cluster;
 }
 
-absl::StatusOr<network::FilterFactoryCb>
-createFilterFactory(const envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy& proto,
-                    const upstream::ClusterManager& cluster_manager, stats::Store& store,
-                    const std::string& field_path) {
+absl::StatusOr<network::FilterFactoryCb> createFilterFactory(
+    const envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy& proto,
+    const upstream::ClusterManager& cluster_manager, stats::Store& store,
+    const std::string& field_path) {
   auto config = TcpProxyConfig::create(proto, cluster_manager, store, field_path);
   if (!config.ok()) {
     return config.status();
@@ -124,4 +128,4 @@ createFilterFactory(const envoy::extensions::filters::network::tcp_proxy::v3::Tc
       [shared]() -> network::ReadFilterPtr { return std::make_unique<TcpProxyFilter>(shared); });
 }
 
-} // namespace waystone::extensions::network_filters::tcp_proxy
+}  // namespace waystone::extensions::network_filters::tcp_proxy

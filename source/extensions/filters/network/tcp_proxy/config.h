@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.pb.h"
+
 #include "source/common/network/filter.h"
 #include "source/common/stats/store.h"
 #include "source/upstream/cluster_manager.h"
@@ -27,7 +28,7 @@ struct TcpProxyStats {
 // The immutable configuration of one tcp_proxy filter, shared by every connection on every
 // worker.
 class TcpProxyConfig {
-public:
+ public:
   struct WeightedCluster {
     upstream::ClusterConstSharedPtr cluster;
     uint64_t weight;
@@ -35,10 +36,10 @@ public:
 
   // `field_path` prefixes error messages, e.g. "static_resources.listeners[0].filter_chains[0]
   // .filters[0].typed_config".
-  static absl::StatusOr<std::shared_ptr<const TcpProxyConfig>>
-  create(const envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy& proto,
-         const upstream::ClusterManager& cluster_manager, stats::Store& store,
-         const std::string& field_path);
+  static absl::StatusOr<std::shared_ptr<const TcpProxyConfig>> create(
+      const envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy& proto,
+      const upstream::ClusterManager& cluster_manager, stats::Store& store,
+      const std::string& field_path);
 
   // Picks the cluster for a new connection (weighted when configured).
   const upstream::Cluster& pickCluster(uint64_t random) const;
@@ -47,7 +48,7 @@ public:
   uint32_t maxConnectAttempts() const { return max_connect_attempts_; }
   TcpProxyStats& stats() const { return stats_; }
 
-private:
+ private:
   TcpProxyConfig(std::vector<WeightedCluster> clusters, std::chrono::milliseconds idle_timeout,
                  uint32_t max_connect_attempts, stats::ScopeSharedPtr scope);
 
@@ -62,9 +63,9 @@ private:
 using TcpProxyConfigConstSharedPtr = std::shared_ptr<const TcpProxyConfig>;
 
 // Factory entry point used by the filter registry.
-absl::StatusOr<network::FilterFactoryCb>
-createFilterFactory(const envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy& proto,
-                    const upstream::ClusterManager& cluster_manager, stats::Store& store,
-                    const std::string& field_path);
+absl::StatusOr<network::FilterFactoryCb> createFilterFactory(
+    const envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy& proto,
+    const upstream::ClusterManager& cluster_manager, stats::Store& store,
+    const std::string& field_path);
 
-} // namespace waystone::extensions::network_filters::tcp_proxy
+}  // namespace waystone::extensions::network_filters::tcp_proxy

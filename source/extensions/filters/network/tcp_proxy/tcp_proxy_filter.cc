@@ -15,7 +15,7 @@ uint64_t nextRandom() {
   return engine();
 }
 
-} // namespace
+}  // namespace
 
 TcpProxyFilter::TcpProxyFilter(TcpProxyConfigConstSharedPtr config) : config_(std::move(config)) {}
 
@@ -70,8 +70,7 @@ void TcpProxyFilter::connectUpstream() {
 }
 
 void TcpProxyFilter::onConnectTimeout() {
-  WAYSTONE_LOG(debug, filter, "tcp_proxy: connect to %s timed out",
-               host_->address()->asString());
+  WAYSTONE_LOG(debug, filter, "tcp_proxy: connect to %s timed out", host_->address()->asString());
   cluster_->stats().upstream_cx_connect_timeout.inc();
   onUpstreamEvent(network::ConnectionEvent::RemoteClose);
 }
@@ -205,4 +204,4 @@ void TcpProxyFilter::releaseHost() {
   upstream_connected_ = false;
 }
 
-} // namespace waystone::extensions::network_filters::tcp_proxy
+}  // namespace waystone::extensions::network_filters::tcp_proxy

@@ -14,7 +14,7 @@ namespace waystone::extensions::network_filters::tcp_proxy {
 // Flow control: when one side's write buffer goes above its high watermark, the other side stops
 // reading until it drains, so memory stays bounded by the two buffer limits.
 class TcpProxyFilter final : public network::ReadFilter, public network::ConnectionCallbacks {
-public:
+ public:
   explicit TcpProxyFilter(TcpProxyConfigConstSharedPtr config);
   ~TcpProxyFilter() override;
 
@@ -28,17 +28,17 @@ public:
   void onAboveWriteBufferHighWatermark() override;
   void onBelowWriteBufferLowWatermark() override;
 
-private:
+ private:
   // Callbacks from the upstream connection, kept apart from the downstream ones.
   class Upstream final : public network::ConnectionCallbacks, public network::ReadCallback {
-  public:
+   public:
     explicit Upstream(TcpProxyFilter& parent) : parent_(parent) {}
     void onEvent(network::ConnectionEvent event) override { parent_.onUpstreamEvent(event); }
     void onAboveWriteBufferHighWatermark() override;
     void onBelowWriteBufferLowWatermark() override;
     void onData(buffer::Instance& data, bool end_stream) override;
 
-  private:
+   private:
     TcpProxyFilter& parent_;
   };
 
@@ -64,4 +64,4 @@ private:
   bool destroying_ = false;
 };
 
-} // namespace waystone::extensions::network_filters::tcp_proxy
+}  // namespace waystone::extensions::network_filters::tcp_proxy
