@@ -46,6 +46,15 @@ absl::Status ListenerManager::addListener(const envoy::config::listener::v3::Lis
         ".internal_listener: internal listeners are not supported yet (they arrive with "
         "the HBONE work)"));
   }
+  if (proto.listener_filters_size() > 0) {
+    return absl::UnimplementedError(absl::StrCat(
+        path, ".listener_filters: listener filters are not supported yet (\"",
+        proto.listener_filters(0).name(), "\")"));
+  }
+  if (proto.has_use_original_dst() && proto.use_original_dst().value()) {
+    return absl::UnimplementedError(
+        absl::StrCat(path, ".use_original_dst: not supported yet"));
+  }
   auto address = network::address::fromProto(proto.address());
   if (!address.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ".address.", address.status().message()));

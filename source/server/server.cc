@@ -63,8 +63,36 @@ std::chrono::seconds Server::uptime() const {
                                                           start_time_);
 }
 
+// Bootstrap sections Waystone reads later in its roadmap: accepted so Istio's bootstrap loads,
+// and named in a warning so nobody mistakes them for working.
+void Server::warnAboutIgnoredSections() const {
+  std::vector<std::string> ignored;
+  if (bootstrap_.has_dynamic_resources()) {
+    ignored.push_back("dynamic_resources (xDS)");
+  }
+  if (bootstrap_.bootstrap_extensions_size() > 0) {
+    ignored.push_back("bootstrap_extensions");
+  }
+  if (bootstrap_.has_stats_config()) {
+    ignored.push_back("stats_config");
+  }
+  if (bootstrap_.has_overload_manager()) {
+    ignored.push_back("overload_manager");
+  }
+  if (bootstrap_.has_layered_runtime()) {
+    ignored.push_back("layered_runtime");
+  }
+  if (bootstrap_.has_tracing()) {
+    ignored.push_back("tracing");
+  }
+  for (const auto& section : ignored) {
+    WAYSTONE_LOG(warn, config, "bootstrap section %s is not supported yet and is ignored", section);
+  }
+}
+
 absl::Status Server::initialize(bool validate_only) {
   setState(ServerState::Initializing);
+  warnAboutIgnoredSections();
   auto cluster_manager = upstream::ClusterManager::create(bootstrap_, *store_);
   if (!cluster_manager.ok()) {
     return cluster_manager.status();

@@ -63,6 +63,7 @@ class Server {
 
  private:
   void setState(ServerState state);
+  void warnAboutIgnoredSections() const;
   void installSignalHandlers();
   void registerAdminHandlers();
   void writeAdminAddressFile();

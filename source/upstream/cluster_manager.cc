@@ -51,6 +51,12 @@ absl::StatusOr<std::vector<network::address::InstanceConstSharedPtr>> resolve(
 absl::StatusOr<HostVector> buildHosts(const envoy::config::cluster::v3::Cluster& config,
                                       const std::string& path) {
   HostVector hosts;
+  // EDS hosts arrive over xDS and ORIGINAL_DST hosts from each connection: neither has static
+  // hosts (both arrive with later work; until then such a cluster has no hosts).
+  if (config.type() == envoy::config::cluster::v3::Cluster::EDS ||
+      config.type() == envoy::config::cluster::v3::Cluster::ORIGINAL_DST) {
+    return hosts;
+  }
   const bool dns = config.type() == envoy::config::cluster::v3::Cluster::STRICT_DNS ||
                    config.type() == envoy::config::cluster::v3::Cluster::LOGICAL_DNS;
   const auto& assignment = config.load_assignment();

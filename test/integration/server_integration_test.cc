@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "re2/re2.h"
 
 #include "test/integration/integration_util.h"
 #include "test/test_common/child_process.h"
@@ -207,6 +208,39 @@ TEST_F(ServerIntegrationTest, AdminOnUnixSocket) {
       kTimeout));
   ASSERT_TRUE((*process)->signal(SIGTERM).ok());
   EXPECT_EQ((*process)->waitForExit(kTimeout), 0);
+}
+
+}  // namespace
+}  // namespace waystone::test
+
+namespace waystone::test {
+namespace {
+
+TEST(ServerLoggingIntegrationTest, LogPathIsReopenedOnSigusr1) {
+  TempDir dir;
+  const std::string log = dir.file("waystone.log");
+  WaystoneOptions options{tcpProxyBootstrap(1)};
+  options.extra_args = {"--log-path", log, "--component-log-level", "admin:debug"};
+  auto process = WaystoneProcess::start(std::move(options));
+  ASSERT_TRUE(process.ok()) << process.status();
+  ASSERT_TRUE((*process)->waitReady(std::chrono::seconds(20)));
+  auto first = readFile(log);
+  ASSERT_TRUE(first.ok());
+  // Envoy's line shape: [time][thread][level][component] message
+  EXPECT_TRUE(RE2::PartialMatch(
+      *first, R"(\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\]\[\d+\]\[info\]\[main\] )"))
+      << *first;
+  // Rotate: move the file away, then ask for a reopen; new lines go to a new file.
+  ASSERT_EQ(std::rename(log.c_str(), (log + ".1").c_str()), 0);
+  ASSERT_TRUE((*process)->process().signal(SIGUSR1).ok());
+  EXPECT_TRUE(waitFor(
+      [&] {
+        (void)(*process)->admin("GET", "/ready");  // admin:debug logs each request
+        auto contents = readFile(log);
+        return contents.ok() && absl::StrContains(*contents, "[debug][admin] GET /ready");
+      },
+      std::chrono::seconds(10)));
+  EXPECT_EQ((*process)->stop(std::chrono::seconds(10)), 0);
 }
 
 }  // namespace
