@@ -101,18 +101,18 @@ absl::StatusOr<TcpProxyConfigConstSharedPtr> TcpProxyConfig::create(
       new TcpProxyConfig(std::move(clusters), idle_timeout, attempts, std::move(scope)));
 }
 
-const upstream::Cluster& TcpProxyConfig::pickCluster(uint64_t random) const {
+const upstream::ClusterConstSharedPtr& TcpProxyConfig::pickCluster(uint64_t random) const {
   if (clusters_.size() == 1) {
-    return *clusters_[0].cluster;
+    return clusters_[0].cluster;
   }
   uint64_t point = random % total_weight_;
   for (const auto& c : clusters_) {
     if (point < c.weight) {
-      return *c.cluster;
+      return c.cluster;
     }
     point -= c.weight;
   }
-  return *clusters_.back().cluster;
+  return clusters_.back().cluster;
 }
 
 absl::StatusOr<network::FilterFactoryCb> createFilterFactory(

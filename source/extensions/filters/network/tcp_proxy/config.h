@@ -42,7 +42,7 @@ class TcpProxyConfig {
       const std::string& field_path);
 
   // Picks the cluster for a new connection (weighted when configured).
-  const upstream::Cluster& pickCluster(uint64_t random) const;
+  const upstream::ClusterConstSharedPtr& pickCluster(uint64_t random) const;
   // 0 disables the idle timeout.
   std::chrono::milliseconds idleTimeout() const { return idle_timeout_; }
   uint32_t maxConnectAttempts() const { return max_connect_attempts_; }

@@ -1,18 +1,34 @@
 #include "source/extensions/filters/network/tcp_proxy/tcp_proxy_filter.h"
 
 #include <random>
+#include <unordered_map>
 
 #include "source/common/common/logger.h"
 #include "source/common/network/connection_impl.h"
+#include "source/upstream/load_balancer.h"
 
 namespace waystone::extensions::network_filters::tcp_proxy {
 namespace {
 
-// Per-worker pseudo-random source for cluster weights and host choice: no shared state between
-// workers on the data path.
+// Per-worker pseudo-random source for cluster weights: no shared state between workers on the
+// data path.
 uint64_t nextRandom() {
   static thread_local std::mt19937_64 engine{std::random_device{}()};
   return engine();
+}
+
+// Each worker round-robins over a cluster's hosts on its own, starting at a random point so
+// workers do not move in step. Clusters are static for the process's life today; the
+// thread-local cluster manager of the L7 core replaces this map.
+upstream::HostConstSharedPtr chooseHost(const upstream::ClusterConstSharedPtr& cluster) {
+  static thread_local std::unordered_map<const upstream::Cluster*, upstream::RoundRobinLoadBalancer>
+      balancers;
+  auto it = balancers.find(cluster.get());
+  if (it == balancers.end()) {
+    it = balancers.emplace(cluster.get(), upstream::RoundRobinLoadBalancer(cluster, nextRandom()))
+             .first;
+  }
+  return it->second.chooseHost();
 }
 
 }  // namespace
@@ -31,7 +47,7 @@ void TcpProxyFilter::initializeReadFilterCallbacks(network::ReadFilterCallbacks&
 
 network::FilterStatus TcpProxyFilter::onNewConnection() {
   config_->stats().downstream_cx_total.inc();
-  cluster_ = &config_->pickCluster(nextRandom());
+  cluster_ = config_->pickCluster(nextRandom());
   // Hold downstream bytes in the kernel until the upstream is connected.
   callbacks_->connection().readDisable(true);
   if (config_->idleTimeout().count() > 0) {
@@ -44,11 +60,7 @@ network::FilterStatus TcpProxyFilter::onNewConnection() {
 
 void TcpProxyFilter::connectUpstream() {
   ++connect_attempts_;
-  host_ = nullptr;
-  const auto& hosts = cluster_->hosts();
-  if (!hosts.empty()) {
-    host_ = hosts[nextRandom() % hosts.size()];
-  }
+  host_ = chooseHost(cluster_);
   if (host_ == nullptr) {
     WAYSTONE_LOG(debug, filter, "tcp_proxy: cluster %s has no hosts", cluster_->name());
     cluster_->stats().upstream_cx_none_healthy.inc();

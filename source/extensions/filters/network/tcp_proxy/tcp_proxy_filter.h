@@ -53,7 +53,7 @@ class TcpProxyFilter final : public network::ReadFilter, public network::Connect
   const TcpProxyConfigConstSharedPtr config_;
   network::ReadFilterCallbacks* callbacks_ = nullptr;
   Upstream upstream_callbacks_{*this};
-  const upstream::Cluster* cluster_ = nullptr;
+  upstream::ClusterConstSharedPtr cluster_;
   upstream::HostConstSharedPtr host_;
   network::ClientConnectionPtr upstream_;
   event::TimerPtr connect_timer_;
