@@ -6,11 +6,13 @@
 namespace waystone::server {
 
 ActiveConnection::ActiveConnection(ActiveListener& listener, network::ConnectionPtr&& connection)
-    : listener_(listener), connection_(std::move(connection)) {
-  const ListenerConfig& config = listener_.config();
-  config.stats().downstream_cx_total.inc();
-  config.stats().downstream_cx_active.inc();
-  connection_->setBufferLimits(config.perConnectionBufferLimitBytes());
+    : listener_(listener),
+      dispatcher_(listener.dispatcher()),
+      config_(listener.configPtr()),
+      connection_(std::move(connection)) {
+  config_->stats().downstream_cx_total.inc();
+  config_->stats().downstream_cx_active.inc();
+  connection_->setBufferLimits(config_->perConnectionBufferLimitBytes());
   connection_->addConnectionCallbacks(*this);
   connection_->setReadCallback(this);
 }
@@ -18,20 +20,20 @@ ActiveConnection::ActiveConnection(ActiveListener& listener, network::Connection
 ActiveConnection::~ActiveConnection() {
   // Filters first: they may still use the connection while they shut down.
   filters_.clear();
-  listener_.config().stats().downstream_cx_active.dec();
-  listener_.config().stats().downstream_cx_destroy.inc();
+  config_->stats().downstream_cx_active.dec();
+  config_->stats().downstream_cx_destroy.inc();
 }
 
-event::Dispatcher& ActiveConnection::dispatcher() { return listener_.dispatcher(); }
+event::Dispatcher& ActiveConnection::dispatcher() { return dispatcher_; }
 
 void ActiveConnection::start() {
-  for (const auto& factory : listener_.config().filterFactories()) {
+  for (const auto& factory : config_->filterFactories()) {
     filters_.push_back({factory(), false});
     filters_.back().filter->initializeReadFilterCallbacks(*this);
   }
   if (filters_.empty()) {
     // A listener without filters has nothing to do with the bytes: refuse, as Envoy does.
-    listener_.config().stats().no_filter_chain_match.inc();
+    config_->stats().no_filter_chain_match.inc();
     connection_->close(network::ConnectionCloseType::NoFlush);
     return;
   }

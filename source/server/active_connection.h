@@ -53,6 +53,10 @@ class ActiveConnection final : public network::ConnectionCallbacks,
   void iterate(size_t from, buffer::Instance* data, bool end_stream);
 
   ActiveListener& listener_;
+  // Own references, not the listener's: a listener destroyed with live connections (a worker
+  // shutting down) leaves them to deferred deletion, which runs after the listener is gone.
+  event::Dispatcher& dispatcher_;
+  const ListenerConfigConstSharedPtr config_;
   network::ConnectionPtr connection_;
   std::vector<ActiveFilter> filters_;
   // The filter that ran last (the one that stopped, if any).

@@ -31,6 +31,7 @@ class ActiveListener final : public network::ListenerCallbacks {
 
   event::Dispatcher& dispatcher() { return dispatcher_; }
   const ListenerConfig& config() const { return *config_; }
+  const ListenerConfigConstSharedPtr& configPtr() const { return config_; }
   size_t numConnections() const { return connections_.size(); }
 
  private:
