@@ -190,7 +190,7 @@ void registerServerHandlers(AdminHandlerRegistry& registry, Server& server) {
         memory.set_pageheap_free(info.fordblks);
         memory.set_total_physical_bytes(residentBytes());
         response.content_type = "application/json";
-        response.body = protoToJson(memory);
+        response.body = protoToJson(memory, true);
       },
       false);
 
