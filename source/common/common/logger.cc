@@ -15,6 +15,8 @@
 #include "absl/synchronization/mutex.h"
 #include <sys/syscall.h>
 
+#include "source/common/common/json_escape.h"
+
 namespace waystone::logger {
 
 // Constant-initialised (no constructor runs), so components logged from other static
@@ -280,34 +282,6 @@ class Pattern {
         out.append("\\n");
       } else {
         out.push_back(c);
-      }
-    }
-  }
-
-  static void appendJsonEscaped(std::string& out, absl::string_view message) {
-    for (const char c : message) {
-      switch (c) {
-        case '"':
-          out.append("\\\"");
-          break;
-        case '\\':
-          out.append("\\\\");
-          break;
-        case '\n':
-          out.append("\\n");
-          break;
-        case '\r':
-          out.append("\\r");
-          break;
-        case '\t':
-          out.append("\\t");
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
-          } else {
-            out.push_back(c);
-          }
       }
     }
   }

@@ -13,6 +13,8 @@
 #include "absl/strings/str_format.h"
 #include "yaml-cpp/yaml.h"
 
+#include "source/common/common/json_escape.h"
+
 namespace waystone::protobuf {
 namespace {
 
@@ -249,31 +251,7 @@ class Converter {
 
 void appendJsonString(absl::string_view value, std::string& out) {
   out.push_back('"');
-  for (char c : value) {
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
+  appendJsonEscaped(out, value);
   out.push_back('"');
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
+#include "source/common/common/json_escape.h"
 #include "source/common/stats/render_filter.h"
 
 namespace waystone::stats {
@@ -19,38 +20,7 @@ std::string jsonNumber(double value) {
 
 }  // namespace
 
-std::string JsonStatsFormatter::quote(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('"');
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
-}
+std::string JsonStatsFormatter::quote(absl::string_view text) { return jsonQuote(text); }
 
 absl::StatusOr<std::string> JsonStatsFormatter::render(const Store& store,
                                                        const StatsRenderOptions& options) {

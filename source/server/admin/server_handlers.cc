@@ -10,6 +10,7 @@
 
 #include "source/common/common/logger.h"
 #include "source/server/admin/admin_handlers.h"
+#include "source/server/options_impl.h"
 #include "source/server/server.h"
 #include "source/server/version.h"
 
@@ -30,42 +31,6 @@ envoy::admin::v3::ServerInfo::State toProtoState(ServerState state) {
       return envoy::admin::v3::ServerInfo::INITIALIZING;
   }
   return envoy::admin::v3::ServerInfo::INITIALIZING;
-}
-
-void fillCommandLineOptions(const Options& options, envoy::admin::v3::CommandLineOptions& out) {
-  out.set_base_id(options.base_id);
-  out.set_concurrency(options.concurrency);
-  out.set_config_path(options.config_path);
-  out.set_config_yaml(options.config_yaml);
-  out.set_allow_unknown_static_fields(options.allow_unknown_static_fields);
-  out.set_admin_address_path(options.admin_address_path);
-  out.set_local_address_ip_version(options.local_address_ip_version == Options::IpVersion::V6
-                                       ? envoy::admin::v3::CommandLineOptions::v6
-                                       : envoy::admin::v3::CommandLineOptions::v4);
-  out.set_log_level(std::string(logger::Registry::levelName(options.log_level)));
-  out.set_component_log_level(options.component_log_level);
-  out.set_log_format(options.log_format);
-  out.set_log_path(options.log_path);
-  out.set_service_cluster(options.service_cluster);
-  out.set_service_node(options.service_node);
-  out.set_service_zone(options.service_zone);
-  out.set_mode(
-      options.mode == Options::Mode::Validate   ? envoy::admin::v3::CommandLineOptions::Validate
-      : options.mode == Options::Mode::InitOnly ? envoy::admin::v3::CommandLineOptions::InitOnly
-                                                : envoy::admin::v3::CommandLineOptions::Serve);
-  out.set_disable_hot_restart(options.disable_hot_restart);
-  *out.mutable_drain_time() = TimeUtil::SecondsToDuration(options.drain_time_s);
-  *out.mutable_parent_shutdown_time() = TimeUtil::SecondsToDuration(options.parent_shutdown_time_s);
-  out.set_drain_strategy(options.drain_strategy == Options::DrainStrategy::Immediate
-                             ? envoy::admin::v3::CommandLineOptions::Immediate
-                             : envoy::admin::v3::CommandLineOptions::Gradual);
-  *out.mutable_file_flush_interval() =
-      TimeUtil::MillisecondsToDuration(options.file_flush_interval_msec);
-  out.set_restart_epoch(options.restart_epoch);
-  out.set_cpuset_threads(options.cpuset_threads);
-  for (const auto& extension : options.disabled_extensions) {
-    out.add_disabled_extensions(extension);
-  }
 }
 
 std::string loggingLevels() {
@@ -103,7 +68,7 @@ void registerServerHandlers(AdminHandlerRegistry& registry, Server& server) {
         *info.mutable_uptime_current_epoch() = TimeUtil::SecondsToDuration(server.uptime().count());
         *info.mutable_uptime_all_epochs() = TimeUtil::SecondsToDuration(server.uptime().count());
         info.set_hot_restart_version("disabled");
-        fillCommandLineOptions(server.options(), *info.mutable_command_line_options());
+        *info.mutable_command_line_options() = toCommandLineOptions(server.options());
         *info.mutable_node() = server.bootstrap().node();
         response.content_type = "application/json";
         response.body = protoToJson(info, true);
