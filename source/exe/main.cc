@@ -71,6 +71,19 @@ int main(int argc, char** argv) {
       options->config_path, options->config_yaml, options->allow_unknown_static_fields});
   // loadBootstrap() also validates: PGV rules and the bootstrap's semantic checks.
   absl::Status status = bootstrap.status();
+  if (status.ok()) {
+    // As in Envoy, the identity flags override the bootstrap's node.
+    auto& node = *bootstrap->mutable_node();
+    if (!options->service_node.empty()) {
+      node.set_id(options->service_node);
+    }
+    if (!options->service_cluster.empty()) {
+      node.set_cluster(options->service_cluster);
+    }
+    if (!options->service_zone.empty()) {
+      node.mutable_locality()->set_zone(options->service_zone);
+    }
+  }
   std::unique_ptr<waystone::server::Server> server;
   if (status.ok()) {
     server = std::make_unique<waystone::server::Server>(*options, *bootstrap,

@@ -233,6 +233,19 @@ TEST_F(AdminIntegrationTest, QuitQuitQuitExitsCleanly) {
   EXPECT_EQ(*status, 0);
 }
 
+TEST(AdminIdentityTest, ServiceFlagsOverrideTheNode) {
+  WaystoneOptions options{tcpProxyBootstrap(1)};
+  options.extra_args = {"--service-node",    "node-from-flag", "--service-cluster",
+                        "cluster-from-flag", "--service-zone", "zone-a"};
+  auto process = WaystoneProcess::start(std::move(options));
+  ASSERT_TRUE(process.ok()) << process.status();
+  auto r = (*process)->admin("GET", "/server_info");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->body, HasSubstr("\"id\": \"node-from-flag\""));
+  EXPECT_THAT(r->body, HasSubstr("\"cluster\": \"cluster-from-flag\""));
+  EXPECT_THAT(r->body, HasSubstr("\"zone\": \"zone-a\""));
+}
+
 TEST_F(AdminIntegrationTest, MemoryAndCerts) {
   HttpResponse r = admin("GET", "/memory");
   EXPECT_EQ(r.status, 200);

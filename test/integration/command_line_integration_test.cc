@@ -171,6 +171,15 @@ TEST_F(CommandLineTest, PilotAgentCommandLineIsAccepted) {
   EXPECT_EQ(r.status, 0) << r.err;
 }
 
+TEST_F(CommandLineTest, IgnoredFlagsAreLoggedOnce) {
+  const std::string path = writeConfig(tcpProxyBootstrap(8080));
+  RunResult r =
+      run({"-c", path, "--mode", "validate", "--base-id", "7", "--file-flush-interval-msec", "10"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("flag --base-id is accepted for Envoy compatibility and ignored"));
+  EXPECT_THAT(r.err, HasSubstr("flag --file-flush-interval-msec"));
+}
+
 TEST_F(CommandLineTest, VersionAndHelp) {
   RunResult r = run({"--version"});
   EXPECT_EQ(r.status, 0);
