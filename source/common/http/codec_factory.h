@@ -1,0 +1,20 @@
+#pragma once
+
+#include "source/common/event/dispatcher.h"
+#include "source/common/http/codec.h"
+#include "source/common/http/conn_manager_config.h"
+
+namespace waystone::http {
+
+// Creates the server codec for a downstream connection. The only place that knows the concrete
+// HTTP/1.1 and HTTP/2 codec classes.
+ServerConnectionPtr createServerCodec(Protocol protocol, CodecTransport& transport,
+                                      ServerConnectionCallbacks& callbacks,
+                                      const ConnectionManagerConfig& config,
+                                      event::Dispatcher& dispatcher);
+
+// The HTTP status to answer an HTTP/1 protocol error with (400, or 431 for header limits), if
+// the codec reports one.
+uint32_t http1ErrorStatus(const ServerConnection& codec);
+
+}  // namespace waystone::http
