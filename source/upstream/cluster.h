@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -24,7 +25,60 @@ struct ClusterStats {
   stats::Counter& upstream_cx_tx_bytes_total;
   stats::Gauge& membership_total;
   stats::Gauge& membership_healthy;
+  stats::Counter& upstream_cx_http1_total;
+  stats::Counter& upstream_cx_http2_total;
+  stats::Counter& upstream_cx_overflow;
+  stats::Counter& upstream_cx_destroy;
+  stats::Counter& upstream_rq_total;
+  stats::Gauge& upstream_rq_active;
+  stats::Counter& upstream_rq_completed;
+  stats::Counter& upstream_rq_pending_total;
+  stats::Gauge& upstream_rq_pending_active;
+  stats::Counter& upstream_rq_pending_overflow;
+  stats::Counter& upstream_rq_pending_failure_eject;
+  stats::Counter& upstream_rq_cancelled;
+  stats::Counter& upstream_rq_1xx;
+  stats::Counter& upstream_rq_2xx;
+  stats::Counter& upstream_rq_3xx;
+  stats::Counter& upstream_rq_4xx;
+  stats::Counter& upstream_rq_5xx;
+  stats::Counter& upstream_rq_timeout;
+  stats::Counter& upstream_rq_per_try_timeout;
+  stats::Counter& upstream_rq_rx_reset;
+  stats::Counter& upstream_rq_tx_reset;
+  stats::Counter& upstream_rq_retry;
+  stats::Counter& upstream_rq_retry_success;
+  stats::Counter& upstream_rq_retry_overflow;
+  stats::Counter& upstream_rq_retry_limit_exceeded;
+  stats::Counter& upstream_rq_max_duration_reached;
 };
+
+// Circuit breakers for the default priority (Envoy's thresholds and defaults), shared by every
+// worker: the counts are atomics, checked and changed without locks.
+class ResourceLimit {
+ public:
+  explicit ResourceLimit(uint64_t max) : max_(max) {}
+  bool canCreate() const { return count_.load(std::memory_order_relaxed) < max_; }
+  void inc() { count_.fetch_add(1, std::memory_order_relaxed); }
+  void dec() { count_.fetch_sub(1, std::memory_order_relaxed); }
+  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  uint64_t max() const { return max_; }
+
+ private:
+  const uint64_t max_;
+  std::atomic<uint64_t> count_{0};
+};
+
+struct ClusterResources {
+  explicit ClusterResources(const envoy::config::cluster::v3::Cluster& config);
+  ResourceLimit connections;
+  ResourceLimit pending_requests;
+  ResourceLimit requests;
+  ResourceLimit retries;
+};
+
+// How the cluster talks HTTP to its hosts (HttpProtocolOptions).
+enum class UpstreamProtocolSelection { Http1, Http2, UseDownstream };
 
 // An immutable upstream cluster built from its proto: name, timeouts, hosts. Shared by all
 // workers through std::shared_ptr<const Cluster>.
@@ -39,14 +93,29 @@ class Cluster {
   std::chrono::milliseconds connectTimeout() const { return connect_timeout_; }
   uint32_t perConnectionBufferLimitBytes() const { return buffer_limit_; }
   ClusterStats& stats() const { return stats_; }
+  ClusterResources& resources() const { return resources_; }
+  UpstreamProtocolSelection protocolSelection() const { return protocol_selection_; }
+  // HTTP/2 streams per upstream connection (Http2ProtocolOptions.max_concurrent_streams).
+  uint32_t http2MaxConcurrentStreams() const { return http2_max_concurrent_streams_; }
+  // 0: unlimited.
+  uint64_t maxRequestsPerConnection() const { return max_requests_per_connection_; }
+  // Idle upstream connections are closed after this (common_http_protocol_options.idle_timeout).
+  std::chrono::milliseconds idleTimeout() const { return idle_timeout_; }
 
  private:
+  void readProtocolOptions();
+
   const envoy::config::cluster::v3::Cluster config_;
   const HostVector hosts_;
   const std::chrono::milliseconds connect_timeout_;
   const uint32_t buffer_limit_;
   stats::ScopeSharedPtr scope_;
   mutable ClusterStats stats_;
+  mutable ClusterResources resources_;
+  UpstreamProtocolSelection protocol_selection_ = UpstreamProtocolSelection::Http1;
+  uint32_t http2_max_concurrent_streams_ = 1024;
+  uint64_t max_requests_per_connection_ = 0;
+  std::chrono::milliseconds idle_timeout_{3600 * 1000};
 };
 
 using ClusterConstSharedPtr = std::shared_ptr<const Cluster>;

@@ -18,3 +18,13 @@ ServerConnectionPtr createServerCodec(Protocol protocol, CodecTransport& transpo
 uint32_t http1ErrorStatus(const ServerConnection& codec);
 
 }  // namespace waystone::http
+
+namespace waystone::http {
+
+// Creates the client codec for an upstream connection.
+ClientConnectionPtr createClientCodec(Protocol protocol, CodecTransport& transport,
+                                      ConnectionCallbacks& callbacks,
+                                      const Http2Settings& http2_settings,
+                                      const HeaderLimits& limits, event::Dispatcher& dispatcher);
+
+}  // namespace waystone::http

@@ -1,0 +1,175 @@
+#include "source/common/http/codec_client.h"
+
+#include "source/common/common/logger.h"
+#include "source/common/http/codec_factory.h"
+
+namespace waystone::http {
+
+// Sits between the codec and the caller's decoder to see when each request ends.
+class CodecClient::ActiveRequest final : public ResponseDecoder, public StreamCallbacks {
+ public:
+  ActiveRequest(CodecClient& parent, ResponseDecoder& inner) : parent_(parent), inner_(inner) {}
+
+  void decode1xxHeaders(ResponseHeaderMapPtr&& headers) override {
+    inner_.decode1xxHeaders(std::move(headers));
+  }
+  void decodeHeaders(ResponseHeaderMapPtr&& headers, bool end_stream) override {
+    ResponseDecoder& inner = inner_;
+    if (end_stream) {
+      done();
+    }
+    inner.decodeHeaders(std::move(headers), end_stream);
+  }
+  void decodeData(buffer::Instance& data, bool end_stream) override {
+    ResponseDecoder& inner = inner_;
+    if (end_stream) {
+      done();
+    }
+    inner.decodeData(data, end_stream);
+  }
+  void decodeTrailers(ResponseTrailerMapPtr&& trailers) override {
+    ResponseDecoder& inner = inner_;
+    done();
+    inner.decodeTrailers(std::move(trailers));
+  }
+  void onResetStream(StreamResetReason, absl::string_view) override { done(); }
+
+  RequestEncoder* encoder_ = nullptr;
+  std::list<std::unique_ptr<ActiveRequest>>::iterator position_;
+
+ private:
+  void done() {
+    if (!done_) {
+      done_ = true;
+      encoder_->getStream().removeCallbacks(*this);
+      parent_.onRequestDone(*this);
+    }
+  }
+
+  CodecClient& parent_;
+  ResponseDecoder& inner_;
+  bool done_ = false;
+};
+
+CodecClient::CodecClient(Protocol protocol, network::ClientConnectionPtr connection,
+                         upstream::HostConstSharedPtr host, event::Dispatcher& dispatcher,
+                         const Http2Settings& http2_settings, const HeaderLimits& limits,
+                         CodecClientCallbacks& callbacks)
+    : protocol_(protocol),
+      connection_(std::move(connection)),
+      host_(std::move(host)),
+      dispatcher_(dispatcher),
+      callbacks_(callbacks) {
+  connection_->addConnectionCallbacks(*this);
+  connection_->setReadCallback(this);
+  codec_ = createClientCodec(protocol_, *this, *this, http2_settings, limits, dispatcher_);
+}
+
+CodecClient::~CodecClient() {
+  if (!closed_) {
+    closed_ = true;
+    connection_->close(network::ConnectionCloseType::NoFlush);
+  }
+  dispatcher_.deferredDelete(std::move(connection_));
+}
+
+void CodecClient::connect() { connection_->connect(); }
+
+RequestEncoder& CodecClient::newStream(ResponseDecoder& decoder) {
+  auto request = std::make_unique<ActiveRequest>(*this, decoder);
+  ActiveRequest& ref = *request;
+  active_requests_.push_front(std::move(request));
+  ref.position_ = active_requests_.begin();
+  ref.encoder_ = &codec_->newStream(ref);
+  ref.encoder_->getStream().addCallbacks(ref);
+  ++total_requests_;
+  return *ref.encoder_;
+}
+
+void CodecClient::onRequestDone(ActiveRequest& request) {
+  std::unique_ptr<ActiveRequest> owned = std::move(*request.position_);
+  active_requests_.erase(request.position_);
+  // The request object may still be on the stack (inside its callback): free it later.
+  struct Holder : event::DeferredDeletable {
+    explicit Holder(std::unique_ptr<ActiveRequest> r) : request(std::move(r)) {}
+    std::unique_ptr<ActiveRequest> request;
+  };
+  dispatcher_.deferredDelete(std::make_unique<Holder>(std::move(owned)));
+  callbacks_.onStreamComplete(*this);
+}
+
+void CodecClient::close() {
+  if (!closed_) {
+    connection_->close(network::ConnectionCloseType::NoFlush);
+  }
+}
+
+void CodecClient::onEvent(network::ConnectionEvent event) {
+  if (event == network::ConnectionEvent::Connected) {
+    connected_ = true;
+    callbacks_.onConnected(*this);
+    return;
+  }
+  if (closed_) {
+    return;
+  }
+  closed_ = true;
+  const bool was_connected = connected_;
+  connected_ = false;
+  const std::string reason(connection_->transportFailureReason());
+  // Requests still open lose their connection: reset each through the codec, which tells every
+  // party watching the stream (the router, and the ActiveRequest that reports to the pool).
+  while (!active_requests_.empty()) {
+    ActiveRequest* request = active_requests_.front().get();
+    request->encoder_->getStream().resetStream(StreamResetReason::ConnectionTermination);
+    if (!active_requests_.empty() && active_requests_.front().get() == request) {
+      request->onResetStream(StreamResetReason::ConnectionTermination, reason);
+    }
+  }
+  callbacks_.onClose(*this, was_connected, reason);
+}
+
+void CodecClient::onAboveWriteBufferHighWatermark() {
+  if (codec_ != nullptr) {
+    codec_->onUnderlyingConnectionAboveWriteBufferHighWatermark();
+  }
+}
+
+void CodecClient::onBelowWriteBufferLowWatermark() {
+  if (codec_ != nullptr) {
+    codec_->onUnderlyingConnectionBelowWriteBufferLowWatermark();
+  }
+}
+
+void CodecClient::onData(buffer::Instance& data, bool end_stream) {
+  if (codec_ == nullptr) {
+    data.drain(data.length());
+    return;
+  }
+  const absl::Status status = codec_->dispatch(data);
+  if (!status.ok()) {
+    WAYSTONE_LOG(debug, pool, "upstream %s: codec error: %s", host_->address()->asString(),
+                 status.message());
+    close();
+    return;
+  }
+  if (end_stream) {
+    // The upstream closed its side; HTTP/1 close-delimited bodies end here.
+    close();
+  }
+}
+
+void CodecClient::write(buffer::Instance& data, bool end_stream) {
+  connection_->write(data, end_stream);
+}
+
+void CodecClient::readDisable(bool disable) { connection_->readDisable(disable); }
+
+uint32_t CodecClient::bufferLimit() const { return connection_->bufferLimit(); }
+
+void CodecClient::onGoAway() {
+  remote_goaway_ = true;
+  callbacks_.onGoAway(*this);
+}
+
+}  // namespace waystone::http

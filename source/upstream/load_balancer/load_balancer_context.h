@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "source/upstream/host.h"
+
+namespace waystone::upstream::lb {
+
+// What one pick may use from the request that asks for it (Envoy's LoadBalancerContext, cut to
+// what Waystone's callers provide). Every load balancer also accepts a null context.
+class LoadBalancerContext {
+ public:
+  virtual ~LoadBalancerContext() = default;
+
+  // The request's hash for RING_HASH and MAGLEV (the router's hash_policy result); nullopt when
+  // the request has none, in which case those policies pick at random. Called at most once per
+  // chooseHost(), so an implementation may compute it on demand.
+  virtual std::optional<uint64_t> computeHashKey() = 0;
+
+  // Retry host predicate (e.g. previous_hosts): true rejects `host` and asks for another pick,
+  // at most hostSelectionRetryCount() more times. When every attempt is rejected the last host
+  // is returned anyway, as Envoy does: a rejected host beats no host.
+  virtual bool shouldSelectAnotherHost(const Host& host) = 0;
+  virtual uint32_t hostSelectionRetryCount() const = 0;
+};
+
+}  // namespace waystone::upstream::lb
