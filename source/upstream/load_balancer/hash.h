@@ -8,8 +8,9 @@ namespace waystone::upstream::lb {
 
 // Hashes that must give the same value in every process and on every run (ring and Maglev
 // tables are built from them, and so must agree with Envoy's for the same host keys), which
-// absl::Hash and std::hash do not promise. Both read input as little-endian, as the reference
-// implementations do on x86-64 and arm64.
+// absl::Hash and std::hash do not promise. Words are read in the machine's byte order, which
+// matches the reference implementations on little-endian machines (x86-64, arm64: the only ones
+// Waystone builds for).
 
 // xxHash64 (XXH64) as specified by its author; Envoy's HashUtil::xxHash64.
 uint64_t xxHash64(absl::string_view input, uint64_t seed = 0);

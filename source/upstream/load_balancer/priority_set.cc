@@ -137,6 +137,18 @@ absl::StatusOr<PrioritySetConstSharedPtr> PrioritySet::fromCluster(
             "load_assignment.endpoints[", i, "].lb_endpoints[", j, "]: no host for this endpoint (",
             hosts.size(), " hosts given); a DNS cluster must use PrioritySet::Builder"));
       }
+      const auto& host_locality = hosts[next]->locality();
+      const auto& locality = locality_endpoints.locality();
+      // The hosts must be ClusterManager's, in order: a host from another locality means they
+      // are not, and grouping them would silently misplace traffic.
+      if (host_locality.region() != locality.region() || host_locality.zone() != locality.zone() ||
+          host_locality.sub_zone() != locality.sub_zone()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("load_assignment.endpoints[", i, "].lb_endpoints[", j, "]: host ",
+                         hosts[next]->address()->asString(),
+                         " is not in this endpoint's locality; hosts must follow load_assignment "
+                         "order"));
+      }
       builder.addHost(priority, hosts[next++], locality_endpoints.lb_endpoints(j).health_status());
     }
   }

@@ -39,9 +39,8 @@ absl::Status ProtocolConstraints::trackInboundFrame(uint8_t type, uint8_t flags,
     case NGHTTP2_WINDOW_UPDATE:
       // Envoy's formula: WINDOW_UPDATEs are expected in proportion to the DATA we send.
       if (++inbound_window_update_frames_ >
-          5 + 2 * (inbound_streams_ +
-                   static_cast<uint64_t>(max_window_updates_per_data_frame_) *
-                       outbound_data_frames_)) {
+          5 + 2 * (inbound_streams_ + static_cast<uint64_t>(max_window_updates_per_data_frame_) *
+                                          outbound_data_frames_)) {
         return bufferFloodError("http2.inbound_window_update_frames_flood");
       }
       break;

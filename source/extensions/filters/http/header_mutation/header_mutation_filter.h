@@ -1,0 +1,31 @@
+#pragma once
+
+#include "source/common/http/filter.h"
+#include "source/extensions/filters/http/header_mutation/config.h"
+
+namespace waystone::extensions::http_filters::header_mutation {
+
+// Adds, overwrites or removes request and response headers as configured. The reference HTTP
+// filter: docs/adding_a_filter.md walks through it.
+class HeaderMutationFilter final : public http::PassThroughFilter {
+ public:
+  explicit HeaderMutationFilter(HeaderMutationConfigConstSharedPtr config)
+      : config_(std::move(config)) {}
+
+  // http::StreamDecoderFilter
+  http::FilterHeadersStatus decodeHeaders(http::RequestHeaderMap& headers,
+                                          bool end_stream) override;
+  // http::StreamEncoderFilter
+  http::FilterHeadersStatus encodeHeaders(http::ResponseHeaderMap& headers,
+                                          bool end_stream) override;
+
+  // Applies `mutations` to `headers`; `request_headers` feeds %REQ()% (may be null).
+  static void apply(const std::vector<Mutation>& mutations, http::HeaderMap& headers,
+                    const http::HeaderMap* request_headers, const stream_info::StreamInfo& info);
+
+ private:
+  const HeaderMutationConfigConstSharedPtr config_;
+  const http::RequestHeaderMap* request_headers_ = nullptr;
+};
+
+}  // namespace waystone::extensions::http_filters::header_mutation
