@@ -194,11 +194,13 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
     WAYSTONE_LOG(debug, http, "[stream %d] reset: %s %s", id_, resetReasonString(reason), details);
     end();
   }
+  // The client reads slower than the response arrives: the router pauses the upstream.
   void onAboveWriteBufferHighWatermark() override {
-    // The client reads slower than the response arrives: tell the terminal filter (router).
-    // Wired with the router's upstream flow control.
+    filter_manager_.onDownstreamAboveWriteBufferHighWatermark();
   }
-  void onBelowWriteBufferLowWatermark() override {}
+  void onBelowWriteBufferLowWatermark() override {
+    filter_manager_.onDownstreamBelowWriteBufferLowWatermark();
+  }
 
   bool responseStarted() const { return filter_manager_.responseStarted(); }
   std::list<ActiveStreamPtr>::iterator position_;

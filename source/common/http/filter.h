@@ -66,6 +66,15 @@ class StreamFilterCallbacks {
   virtual void resetStream() = 0;
 };
 
+// Told when the downstream connection can take no more response data, and when it can again.
+// The router uses it to pause reading from the upstream.
+class DownstreamWatermarkCallbacks {
+ public:
+  virtual ~DownstreamWatermarkCallbacks() = default;
+  virtual void onAboveWriteBufferHighWatermark() = 0;
+  virtual void onBelowWriteBufferLowWatermark() = 0;
+};
+
 // Modifies a local reply's headers before it is sent.
 using LocalReplyHeadersCb = std::function<void(ResponseHeaderMap&)>;
 
@@ -96,6 +105,8 @@ class StreamDecoderFilterCallbacks : public virtual StreamFilterCallbacks {
   // The terminal filter's upstream is backing up / has drained: pause / resume the downstream.
   virtual void onDecoderFilterAboveWriteBufferHighWatermark() = 0;
   virtual void onDecoderFilterBelowWriteBufferLowWatermark() = 0;
+  virtual void addDownstreamWatermarkCallbacks(DownstreamWatermarkCallbacks& callbacks) = 0;
+  virtual void removeDownstreamWatermarkCallbacks(DownstreamWatermarkCallbacks& callbacks) = 0;
 };
 
 class StreamEncoderFilterCallbacks : public virtual StreamFilterCallbacks {

@@ -83,6 +83,17 @@ struct FilterManager::ActiveDecoderFilter : public StreamDecoderFilterCallbacks 
   void onDecoderFilterBelowWriteBufferLowWatermark() override {
     parent_.callbacks_.onDecoderFilterBelowWriteBufferLowWatermark();
   }
+  void addDownstreamWatermarkCallbacks(DownstreamWatermarkCallbacks& callbacks) override {
+    parent_.watermark_callbacks_.push_back(&callbacks);
+    // A filter that joins while the downstream is backed up must learn it now.
+    for (uint32_t i = 0; i < parent_.downstream_above_watermark_; ++i) {
+      callbacks.onAboveWriteBufferHighWatermark();
+    }
+  }
+  void removeDownstreamWatermarkCallbacks(DownstreamWatermarkCallbacks& callbacks) override {
+    auto& list = parent_.watermark_callbacks_;
+    list.erase(std::remove(list.begin(), list.end(), &callbacks), list.end());
+  }
 
   FilterManager& parent_;
   StreamDecoderFilterSharedPtr filter_;
@@ -535,6 +546,23 @@ void FilterManager::continueEncoding(ActiveEncoderFilter& f) {
   }
   if (has_trailers && !encode_complete_) {
     encodeTrailersFrom(f.state_.trailers_seen ? next : f.index_);
+  }
+}
+
+void FilterManager::onDownstreamAboveWriteBufferHighWatermark() {
+  ++downstream_above_watermark_;
+  for (DownstreamWatermarkCallbacks* callbacks : watermark_callbacks_) {
+    callbacks->onAboveWriteBufferHighWatermark();
+  }
+}
+
+void FilterManager::onDownstreamBelowWriteBufferLowWatermark() {
+  if (downstream_above_watermark_ == 0) {
+    return;
+  }
+  --downstream_above_watermark_;
+  for (DownstreamWatermarkCallbacks* callbacks : watermark_callbacks_) {
+    callbacks->onBelowWriteBufferLowWatermark();
   }
 }
 

@@ -57,6 +57,10 @@ class FilterManager : public FilterChainFactoryCallbacks {
   void sendLocalReply(uint32_t status, absl::string_view body, LocalReplyHeadersCb modify_headers,
                       std::optional<uint32_t> grpc_status, absl::string_view details);
 
+  // The downstream connection is backing up / has drained: tell the filters that asked.
+  void onDownstreamAboveWriteBufferHighWatermark();
+  void onDownstreamBelowWriteBufferLowWatermark();
+
   // Calls onDestroy() on every filter once; no filter callback runs afterwards.
   void destroyFilters();
 
@@ -105,6 +109,8 @@ class FilterManager : public FilterChainFactoryCallbacks {
   std::vector<std::unique_ptr<ActiveDecoderFilter>> decoder_filters_;
   std::vector<std::unique_ptr<ActiveEncoderFilter>> encoder_filters_;
   size_t next_position_ = 0;
+  std::vector<DownstreamWatermarkCallbacks*> watermark_callbacks_;
+  uint32_t downstream_above_watermark_ = 0;
 
   RequestHeaderMapPtr request_headers_;
   RequestTrailerMapPtr request_trailers_;

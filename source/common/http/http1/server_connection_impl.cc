@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 #include "source/common/buffer/buffer_impl.h"
 #include "source/common/http/http1/codec_details.h"
@@ -133,10 +134,10 @@ absl::Status ServerConnectionImpl::handleRequestTarget(HeaderMap& headers, bool 
   const bool origin_form = !url_.empty() && url_[0] == '/';
   const bool asterisk_form = url_ == "*" && parser_.method == HTTP_OPTIONS;
   if (origin_form || asterisk_form) {
-    headers.addCopy(":path", url_);
     if (!host.empty()) {
       headers.addCopy(":authority", host);
     }
+    headers.addCopy(":path", url_);
     return absl::OkStatus();
   }
 
@@ -213,10 +214,10 @@ absl::StatusOr<int> ServerConnectionImpl::onHeadersCompleteImpl() {
       request.remove("content-length");
     }
   }
+  request.addCopy(":method", http_method_str(static_cast<http_method>(parser_.method)));
   if (absl::Status status = handleRequestTarget(request, is_connect); !status.ok()) {
     return status;
   }
-  request.addCopy(":method", http_method_str(static_cast<http_method>(parser_.method)));
 
   bool upgrade = isUpgradeRequest(request);
   if (upgrade && absl::EqualsIgnoreCase(request.getValue("upgrade"), "h2c")) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 #include "source/common/buffer/buffer_impl.h"
@@ -26,7 +27,7 @@ bool StreamEncoderImpl::validHeaderName(absl::string_view name) {
 bool StreamEncoderImpl::validHeaderValue(absl::string_view value) {
   return std::all_of(value.begin(), value.end(), [](char ch) {
     const auto c = static_cast<unsigned char>(ch);
-    return c == '\t' || c >= 0x20 && c != 0x7f;
+    return c == '\t' || (c >= 0x20 && c != 0x7f);
   });
 }
 

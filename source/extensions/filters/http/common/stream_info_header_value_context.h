@@ -9,7 +9,7 @@ namespace waystone::extensions::http_filters {
 
 // Header value formatters (%DOWNSTREAM_REMOTE_ADDRESS%, ...) read from a stream's StreamInfo.
 // Built per use: cheap, and the values are read at the moment the header is formatted.
-class StreamInfoHeaderValueContext final : public router::HeaderValueContext {
+class StreamInfoHeaderValueContext final : public ::waystone::router::HeaderValueContext {
  public:
   explicit StreamInfoHeaderValueContext(const stream_info::StreamInfo& info)
       : remote_(info.downstream_remote_address != nullptr

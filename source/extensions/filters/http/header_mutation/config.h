@@ -23,7 +23,7 @@ struct Mutation {
   };
   Action action = Action::AppendIfExistsOrAdd;
   std::string key;  // lower case
-  std::optional<router::HeaderFormatter> value;
+  std::optional<::waystone::router::HeaderFormatter> value;
   bool keep_empty_value = false;
 };
 

@@ -1,0 +1,502 @@
+#include "source/extensions/filters/http/router/router_filter.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+#include "source/common/common/logger.h"
+#include "source/extensions/filters/http/common/stream_info_header_value_context.h"
+
+namespace waystone::extensions::http_filters::router {
+namespace {
+
+// A copy of `data` (slices are shared by evbuffer where it can; bytes otherwise).
+void copyInto(const buffer::Instance& data, buffer::Instance& out) {
+  data.forEachSlice([&out](absl::string_view slice) { out.add(slice); });
+}
+
+http::Protocol upstreamProtocol(const upstream::Cluster& cluster,
+                                const stream_info::StreamInfo& info) {
+  switch (cluster.protocolSelection()) {
+    case upstream::UpstreamProtocolSelection::Http2:
+      return http::Protocol::Http2;
+    case upstream::UpstreamProtocolSelection::UseDownstream:
+      return info.protocol == "HTTP/2" ? http::Protocol::Http2 : http::Protocol::Http11;
+    case upstream::UpstreamProtocolSelection::Http1:
+      break;
+  }
+  return http::Protocol::Http11;
+}
+
+}  // namespace
+
+RouterStats::RouterStats(stats::Scope& scope)
+    : no_route(scope.counterFromString("no_route")),
+      no_cluster(scope.counterFromString("no_cluster")),
+      rq_redirect(scope.counterFromString("rq_redirect")),
+      rq_direct_response(scope.counterFromString("rq_direct_response")),
+      rq_total(scope.counterFromString("rq_total")),
+      rq_reset_after_downstream_response_started(
+          scope.counterFromString("rq_reset_after_downstream_response_started")) {}
+
+RouterFilter::~RouterFilter() { onDestroy(); }
+
+void RouterFilter::onDestroy() {
+  if (destroyed_) {
+    return;
+  }
+  destroyed_ = true;
+  global_timer_.reset();
+  retry_timer_.reset();
+  resetUpstream();
+  if (callbacks_ != nullptr && request_headers_ != nullptr) {
+    callbacks_->removeDownstreamWatermarkCallbacks(*this);
+  }
+}
+
+void RouterFilter::localReply(uint32_t status, absl::string_view body, absl::string_view details,
+                              stream_info::ResponseFlag flag) {
+  callbacks_->streamInfo().setResponseFlag(flag);
+  callbacks_->sendLocalReply(status, body, nullptr, std::nullopt, details);
+}
+
+http::FilterHeadersStatus RouterFilter::decodeHeaders(http::RequestHeaderMap& headers,
+                                                      bool end_stream) {
+  request_headers_ = &headers;
+  downstream_end_stream_ = end_stream;
+  config_->stats.rq_total.inc();
+  callbacks_->addDownstreamWatermarkCallbacks(*this);
+
+  route_ = callbacks_->route();
+  if (route_ == nullptr) {
+    config_->stats.no_route.inc();
+    localReply(404, "", "route_not_found", stream_info::NoRouteFound);
+    return http::FilterHeadersStatus::StopIteration;
+  }
+  callbacks_->streamInfo().route_name = route_->routeName();
+  if (const auto* direct = route_->directResponseEntry(); direct != nullptr) {
+    if (direct->isRedirect()) {
+      config_->stats.rq_redirect.inc();
+      const std::string location = direct->newLocation(headers);
+      callbacks_->sendLocalReply(
+          direct->responseCode(), "",
+          [location](http::ResponseHeaderMap& response) { response.setCopy("location", location); },
+          std::nullopt, "direct_response");
+    } else {
+      config_->stats.rq_direct_response.inc();
+      callbacks_->sendLocalReply(direct->responseCode(), direct->responseBody(), nullptr,
+                                 std::nullopt, "direct_response");
+    }
+    return http::FilterHeadersStatus::StopIteration;
+  }
+  route_entry_ = route_->routeEntry();
+  auto* managers = config_->cluster_managers.forDispatcher(callbacks_->dispatcher());
+  cluster_ = managers == nullptr ? nullptr : managers->get(route_entry_->clusterName());
+  if (cluster_ == nullptr) {
+    config_->stats.no_cluster.inc();
+    WAYSTONE_LOG(debug, router, "[stream %d] unknown cluster '%s'", callbacks_->streamId(),
+                 route_entry_->clusterName());
+    localReply(route_entry_->clusterNotFoundResponseCode(), "", "cluster_not_found",
+               stream_info::NoClusterFound);
+    return http::FilterHeadersStatus::StopIteration;
+  }
+  callbacks_->streamInfo().upstream_cluster = cluster_->info().name();
+
+  // Timeouts: the route's, unless the (trusted) request asks otherwise.
+  timeout_ = route_entry_->timeout();
+  uint64_t header_ms = 0;
+  if (absl::SimpleAtoi(headers.getValue("x-envoy-upstream-rq-timeout-ms"), &header_ms)) {
+    timeout_ = std::chrono::milliseconds(header_ms);
+  }
+  per_try_timeout_ = route_entry_->retryPolicy().perTryTimeout();
+  if (absl::SimpleAtoi(headers.getValue("x-envoy-upstream-rq-per-try-timeout-ms"), &header_ms)) {
+    per_try_timeout_ = std::chrono::milliseconds(header_ms);
+  }
+  headers.remove("x-envoy-upstream-rq-timeout-ms");
+  headers.remove("x-envoy-upstream-rq-per-try-timeout-ms");
+
+  retry_state_.emplace(route_entry_->retryPolicy(), headers);
+  retry_buffering_ = retry_state_->enabled();
+  headers.remove("x-envoy-retry-on");
+  headers.remove("x-envoy-retry-grpc-on");
+  headers.remove("x-envoy-max-retries");
+
+  const StreamInfoHeaderValueContext context(callbacks_->streamInfo());
+  route_entry_->finalizeRequestHeaders(headers, context, !config_->suppress_envoy_headers);
+  if (!config_->suppress_envoy_headers && timeout_.count() > 0) {
+    headers.setCopy("x-envoy-expected-rq-timeout-ms",
+                    absl::StrCat((per_try_timeout_.count() > 0 && per_try_timeout_ < timeout_)
+                                     ? per_try_timeout_.count()
+                                     : timeout_.count()));
+  }
+  if (end_stream && timeout_.count() > 0) {
+    global_timer_ = callbacks_->dispatcher().createTimer([this] { onGlobalTimeout(); });
+    global_timer_->enableTimer(timeout_);
+  }
+  startAttempt();
+  return http::FilterHeadersStatus::StopIteration;
+}
+
+void RouterFilter::startAttempt() {
+  ++attempts_;
+  upstream::HostConstSharedPtr host = cluster_->chooseHost(this);
+  if (host == nullptr) {
+    cluster_->info().stats().upstream_cx_none_healthy.inc();
+    localReply(503, "no healthy upstream", "no_healthy_upstream", stream_info::NoHealthyUpstream);
+    return;
+  }
+  attempted_hosts_.push_back(host);
+  callbacks_->streamInfo().upstream_host_address = host->address();
+  if (route_entry_->autoHostRewrite() && !host->hostname().empty()) {
+    request_headers_->setCopy(":authority", host->hostname());
+  }
+  if (route_->virtualHost().includeAttemptCountInRequest() && !config_->suppress_envoy_headers) {
+    request_headers_->setCopy("x-envoy-attempt-count", absl::StrCat(attempts_));
+  }
+  const http::Protocol protocol = upstreamProtocol(cluster_->info(), callbacks_->streamInfo());
+  upstream_request_ = std::make_unique<UpstreamRequest>(*this, host);
+  // start() may call back synchronously (ready, or failed); keep a handle to tell.
+  UpstreamRequest* request = upstream_request_.get();
+  request->start(cluster_->httpConnPool(host, protocol));
+  (void)request;
+}
+
+void RouterFilter::onUpstreamReady(UpstreamRequest& request, http::RequestEncoder& encoder) {
+  const bool headers_only =
+      downstream_end_stream_ && request_body_.length() == 0 && request_trailers_ == nullptr;
+  const absl::Status status = encoder.encodeHeaders(*request_headers_, headers_only);
+  if (!status.ok()) {
+    WAYSTONE_LOG(debug, router, "[stream %d] cannot send request upstream: %s",
+                 callbacks_->streamId(), status.message());
+    resetUpstream();
+    localReply(503, "", "upstream_request_encode_failure", stream_info::UpstreamProtocolError);
+    return;
+  }
+  if (!headers_only) {
+    sendRequestBody(request);
+  }
+  if (downstream_end_stream_) {
+    startPerTryTimer(request);
+  }
+}
+
+// Sends what the router holds of the body: a copy when a retry may need it again.
+void RouterFilter::sendRequestBody(UpstreamRequest& request) {
+  const bool end = downstream_end_stream_ && request_trailers_ == nullptr;
+  if (request_body_.length() > 0 || end) {
+    if (retry_buffering_) {
+      buffer::OwnedImpl copy;
+      copyInto(request_body_, copy);
+      request.encodeData(copy, end);
+    } else {
+      request.encodeData(request_body_, end);
+    }
+  }
+  if (request_trailers_ != nullptr) {
+    request.encodeTrailers(*request_trailers_);
+  }
+  if (downstream_paused_ && !retry_buffering_) {
+    downstream_paused_ = false;
+    callbacks_->onDecoderFilterBelowWriteBufferLowWatermark();
+  }
+}
+
+http::FilterDataStatus RouterFilter::decodeData(buffer::Instance& data, bool end_stream) {
+  downstream_end_stream_ = end_stream;
+  if (end_stream && timeout_.count() > 0 && global_timer_ == nullptr) {
+    global_timer_ = callbacks_->dispatcher().createTimer([this] { onGlobalTimeout(); });
+    global_timer_->enableTimer(timeout_);
+  }
+  if (retry_buffering_) {
+    if (request_body_.length() + data.length() > callbacks_->decoderBufferLimit()) {
+      // Too big to replay: no more retries for this request, as in Envoy.
+      retry_buffering_ = false;
+      if (upstream_request_ != nullptr && upstream_request_->ready()) {
+        request_body_.drain(request_body_.length());  // already sent
+      }
+    } else {
+      copyInto(data, request_body_);
+    }
+  }
+  if (upstream_request_ != nullptr && upstream_request_->ready()) {
+    upstream_request_->encodeData(data, end_stream);
+    if (end_stream) {
+      startPerTryTimer(*upstream_request_);
+    }
+  } else if (!retry_buffering_) {
+    request_body_.move(data);
+    if (request_body_.length() > callbacks_->decoderBufferLimit() && !downstream_paused_) {
+      // The upstream is not ready: stop reading the client until it is.
+      downstream_paused_ = true;
+      callbacks_->onDecoderFilterAboveWriteBufferHighWatermark();
+    }
+  }
+  data.drain(data.length());
+  return http::FilterDataStatus::StopIterationNoBuffer;
+}
+
+http::FilterTrailersStatus RouterFilter::decodeTrailers(http::RequestTrailerMap& trailers) {
+  downstream_end_stream_ = true;
+  request_trailers_ = &trailers;
+  if (timeout_.count() > 0 && global_timer_ == nullptr) {
+    global_timer_ = callbacks_->dispatcher().createTimer([this] { onGlobalTimeout(); });
+    global_timer_->enableTimer(timeout_);
+  }
+  if (upstream_request_ != nullptr && upstream_request_->ready()) {
+    upstream_request_->encodeTrailers(trailers);
+    startPerTryTimer(*upstream_request_);
+  }
+  return http::FilterTrailersStatus::StopIteration;
+}
+
+void RouterFilter::startPerTryTimer(UpstreamRequest& request) {
+  if (per_try_timeout_.count() == 0 || request.perTryTimer() != nullptr) {
+    return;
+  }
+  auto timer = callbacks_->dispatcher().createTimer([this, &request] { onPerTryTimeout(request); });
+  timer->enableTimer(per_try_timeout_);
+  request.setPerTryTimer(std::move(timer));
+}
+
+void RouterFilter::onUpstream1xxHeaders(http::ResponseHeaderMapPtr&& headers) {
+  callbacks_->encode1xxHeaders(std::move(headers));
+}
+
+void RouterFilter::onUpstreamHeaders(UpstreamRequest& request, http::ResponseHeaderMapPtr&& headers,
+                                     bool end_stream) {
+  const upstream::ClusterStats& stats = cluster_->info().stats();
+  if (retry_state_.has_value() && retry_state_->wouldRetryFromHeaders(*headers)) {
+    if (retry_state_->retriesLeft() && (retry_buffering_ || request_body_.length() == 0) &&
+        cluster_->info().resources().retries.canCreate()) {
+      WAYSTONE_LOG(debug, router, "[stream %d] retrying after %d from %s", callbacks_->streamId(),
+                   headers->status(), request.host()->address()->asString());
+      resetUpstream();
+      scheduleRetry();
+      return;
+    }
+    if (!retry_state_->retriesLeft()) {
+      stats.upstream_rq_retry_limit_exceeded.inc();
+      callbacks_->streamInfo().setResponseFlag(stream_info::UpstreamRetryLimitExceeded);
+    } else if (!cluster_->info().resources().retries.canCreate()) {
+      stats.upstream_rq_retry_overflow.inc();
+    }
+  }
+  if (attempts_ > 1) {
+    stats.upstream_rq_retry_success.inc();
+  }
+  response_started_ = true;
+  const uint64_t status = headers->status();
+  switch (status / 100) {
+    case 1:
+      stats.upstream_rq_1xx.inc();
+      break;
+    case 2:
+      stats.upstream_rq_2xx.inc();
+      break;
+    case 3:
+      stats.upstream_rq_3xx.inc();
+      break;
+    case 4:
+      stats.upstream_rq_4xx.inc();
+      break;
+    default:
+      stats.upstream_rq_5xx.inc();
+      break;
+  }
+  if (!config_->suppress_envoy_headers) {
+    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - request.startTime());
+    headers->setCopy("x-envoy-upstream-service-time", absl::StrCat(elapsed.count()));
+    if (route_->virtualHost().includeAttemptCountInResponse()) {
+      headers->setCopy("x-envoy-attempt-count", absl::StrCat(attempts_));
+    }
+  }
+  const StreamInfoHeaderValueContext context(callbacks_->streamInfo());
+  route_->finalizeResponseHeaders(*headers, request_headers_, context);
+  if (end_stream) {
+    onResponseComplete();
+  }
+  callbacks_->encodeHeaders(std::move(headers), end_stream, "via_upstream");
+}
+
+void RouterFilter::onUpstreamData(buffer::Instance& data, bool end_stream) {
+  if (end_stream) {
+    onResponseComplete();
+  }
+  callbacks_->encodeData(data, end_stream);
+}
+
+void RouterFilter::onUpstreamTrailers(http::ResponseTrailerMapPtr&& trailers) {
+  onResponseComplete();
+  callbacks_->encodeTrailers(std::move(trailers));
+}
+
+void RouterFilter::onResponseComplete() {
+  global_timer_.reset();
+  cluster_->info().stats().upstream_rq_completed.inc();
+}
+
+void RouterFilter::onUpstreamReset(UpstreamRequest&, http::StreamResetReason reason,
+                                   absl::string_view details, bool connect_failure, bool overflow) {
+  if (response_started_) {
+    // Part of the response is already with the client: all that is left is a reset.
+    config_->stats.rq_reset_after_downstream_response_started.inc();
+    callbacks_->streamInfo().setResponseFlag(stream_info::UpstreamRemoteReset);
+    upstream_request_.reset();
+    callbacks_->resetStream();
+    return;
+  }
+  retryOrFail(reason, details, connect_failure, overflow, false);
+}
+
+void RouterFilter::retryOrFail(http::StreamResetReason reason, absl::string_view details,
+                               bool connect_failure, bool overflow, bool per_try_timeout) {
+  resetUpstream();
+  const bool retriable =
+      !overflow && retry_state_.has_value() &&
+      (per_try_timeout ? retry_state_->wouldRetryFromPerTryTimeout()
+                       : retry_state_->wouldRetryFromReset(reason, connect_failure)) &&
+      (retry_buffering_ || request_body_.length() == 0);
+  if (retriable && retry_state_->retriesLeft() &&
+      cluster_->info().resources().retries.canCreate()) {
+    scheduleRetry();
+    return;
+  }
+  if (retriable && !retry_state_->retriesLeft()) {
+    cluster_->info().stats().upstream_rq_retry_limit_exceeded.inc();
+    callbacks_->streamInfo().setResponseFlag(stream_info::UpstreamRetryLimitExceeded);
+  }
+  if (per_try_timeout) {
+    localReply(504, "upstream request timeout", "upstream_per_try_timeout",
+               stream_info::UpstreamRequestTimeout);
+    return;
+  }
+  stream_info::ResponseFlag flag = stream_info::UpstreamRemoteReset;
+  std::string reason_text(http::resetReasonString(reason));
+  if (overflow) {
+    flag = stream_info::UpstreamOverflow;
+    reason_text = "overflow";
+  } else if (connect_failure) {
+    flag = stream_info::UpstreamConnectionFailure;
+    reason_text = "connection failure";
+  } else if (reason == http::StreamResetReason::ConnectionTermination) {
+    flag = stream_info::UpstreamConnectionTermination;
+  }
+  const std::string body = absl::StrCat(
+      "upstream connect error or disconnect/reset before headers. reset reason: ", reason_text,
+      details.empty() ? "" : ", transport failure reason: ", details);
+  localReply(503, body, absl::StrCat("upstream_reset_before_response_started{", reason_text, "}"),
+             flag);
+}
+
+void RouterFilter::scheduleRetry() {
+  cluster_->info().stats().upstream_rq_retry.inc();
+  cluster_->info().resources().retries.inc();
+  const std::chrono::milliseconds delay = retry_state_->consumeRetry();
+  retry_timer_ = callbacks_->dispatcher().createTimer([this] {
+    cluster_->info().resources().retries.dec();
+    retry_timer_.reset();
+    startAttempt();
+  });
+  retry_timer_->enableTimer(delay);
+}
+
+void RouterFilter::onGlobalTimeout() {
+  cluster_->info().stats().upstream_rq_timeout.inc();
+  if (upstream_request_ != nullptr && upstream_request_->host() != nullptr) {
+    upstream_request_->host()->stats().rq_timeout.fetch_add(1, std::memory_order_relaxed);
+  }
+  resetUpstream();
+  if (retry_timer_ != nullptr) {
+    retry_timer_.reset();
+    cluster_->info().resources().retries.dec();
+  }
+  if (response_started_) {
+    config_->stats.rq_reset_after_downstream_response_started.inc();
+    callbacks_->streamInfo().setResponseFlag(stream_info::UpstreamRequestTimeout);
+    callbacks_->resetStream();
+    return;
+  }
+  localReply(504, "upstream request timeout", "upstream_response_timeout",
+             stream_info::UpstreamRequestTimeout);
+}
+
+void RouterFilter::onPerTryTimeout(UpstreamRequest& request) {
+  if (&request != upstream_request_.get() || response_started_) {
+    return;
+  }
+  cluster_->info().stats().upstream_rq_per_try_timeout.inc();
+  request.host()->stats().rq_timeout.fetch_add(1, std::memory_order_relaxed);
+  retryOrFail(http::StreamResetReason::LocalReset, "", false, false, true);
+}
+
+void RouterFilter::resetUpstream() {
+  if (upstream_request_ != nullptr) {
+    upstream_request_->abandon();
+    // May be inside its callback: free it after this loop turn.
+    struct Holder : event::DeferredDeletable {
+      explicit Holder(UpstreamRequestPtr r) : request(std::move(r)) {}
+      UpstreamRequestPtr request;
+    };
+    callbacks_->dispatcher().deferredDelete(std::make_unique<Holder>(std::move(upstream_request_)));
+  }
+}
+
+void RouterFilter::onAboveWriteBufferHighWatermark() {
+  ++downstream_above_watermark_;
+  if (upstream_request_ != nullptr) {
+    upstream_request_->readDisable(true);
+  }
+}
+
+void RouterFilter::onBelowWriteBufferLowWatermark() {
+  if (downstream_above_watermark_ == 0) {
+    return;
+  }
+  --downstream_above_watermark_;
+  if (upstream_request_ != nullptr) {
+    upstream_request_->readDisable(false);
+  }
+}
+
+void RouterFilter::onUpstreamAboveWriteBufferHighWatermark() {
+  callbacks_->onDecoderFilterAboveWriteBufferHighWatermark();
+}
+
+void RouterFilter::onUpstreamBelowWriteBufferLowWatermark() {
+  callbacks_->onDecoderFilterBelowWriteBufferLowWatermark();
+}
+
+std::optional<uint64_t> RouterFilter::computeHashKey() {
+  const waystone::router::HashPolicy* policy =
+      route_entry_ == nullptr ? nullptr : route_entry_->hashPolicy();
+  if (policy == nullptr || request_headers_ == nullptr) {
+    return std::nullopt;
+  }
+  const auto& remote = callbacks_->streamInfo().downstream_remote_address;
+  const std::string ip = remote != nullptr && remote->type() == network::address::Type::Ip
+                             ? remote->ipString()
+                             : std::string();
+  return policy->generateHash(*request_headers_, ip);
+}
+
+bool RouterFilter::shouldSelectAnotherHost(const upstream::Host& host) {
+  if (route_entry_ == nullptr) {
+    return false;
+  }
+  for (const auto& predicate : route_entry_->retryPolicy().retryHostPredicates()) {
+    if (predicate == waystone::router::RetryPolicy::kPreviousHostsPredicate) {
+      for (const auto& previous : attempted_hosts_) {
+        if (previous.get() == &host) {
+          return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+uint32_t RouterFilter::hostSelectionRetryCount() const {
+  return route_entry_ == nullptr ? 0 : route_entry_->retryPolicy().hostSelectionMaxAttempts();
+}
+
+}  // namespace waystone::extensions::http_filters::router
