@@ -49,7 +49,8 @@ TEST(RouteConfigTest, DomainPrecedence) {
   EXPECT_EQ("suffix", vhostFor(*config, "a.b.example.com"));
   // A wildcard never matches an empty part.
   EXPECT_EQ("default", vhostFor(*config, ".example.com"));
-  EXPECT_EQ("default", vhostFor(*config, "-bar.example.com"));
+  // "*-bar.example.com" needs something before "-bar"; "*.example.com" still takes it.
+  EXPECT_EQ("suffix", vhostFor(*config, "-bar.example.com"));
   // Suffix wildcards beat prefix wildcards; the longest prefix wildcard wins among those.
   EXPECT_EQ("suffix", vhostFor(*config, "api.example.com"));
   EXPECT_EQ("prefix-long", vhostFor(*config, "api.example.org"));

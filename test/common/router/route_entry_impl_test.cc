@@ -289,6 +289,10 @@ TEST(RouteEntryTest, PrefixRewrite) {
             rewrittenPath("{match: {prefix: /v1/}, route: {cluster: c, prefix_rewrite: /v2/}}",
                           "/v1/users?id=1"));
   EXPECT_EQ("/users",
+            rewrittenPath("{match: {prefix: /api/}, route: {cluster: c, prefix_rewrite: /}}",
+                          "/api/users"));
+  // Only the matched bytes are replaced, so mismatched trailing slashes double up (as Envoy).
+  EXPECT_EQ("//users",
             rewrittenPath("{match: {prefix: /api}, route: {cluster: c, prefix_rewrite: /}}",
                           "/api/users"));
   // Case-insensitive prefix: the matched bytes are replaced whatever their case.
@@ -575,7 +579,7 @@ TEST(RouteEntryTest, RouteOutlivesItsTable) {
 virtual_hosts:
 - name: v
   domains: ['*']
-  request_headers_to_add: [{header: {key: x-vhost, value: yes}}]
+  request_headers_to_add: [{header: {key: x-vhost, value: 'yes'}}]
   routes:
   - match: {prefix: /w}
     route: {weighted_clusters: {clusters: [{name: a, weight: 1}]}}
