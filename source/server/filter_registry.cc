@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "source/extensions/filters/network/http_connection_manager/config.h"
 #include "source/extensions/filters/network/tcp_proxy/config.h"
 
 namespace waystone::server {
@@ -33,6 +34,16 @@ const FilterRegistry& FilterRegistry::get() {
 }
 
 FilterRegistry::FilterRegistry() {
+  using HcmProto =
+      envoy::extensions::filters::network::http_connection_manager::v3::HttpConnectionManager;
+  network_filters_[HcmProto::descriptor()->full_name()] = typed<HcmProto>(
+      [](const HcmProto& proto, FactoryContext& context, const std::string& field_path) {
+        HttpFilterFactoryContext http_context{context.worker_cluster_managers, context.store,
+                                              context.load_options, ""};
+        return extensions::network_filters::http_connection_manager::createFilterFactory(
+            proto, http_context, field_path);
+      });
+
   using TcpProxyProto = envoy::extensions::filters::network::tcp_proxy::v3::TcpProxy;
   network_filters_[TcpProxyProto::descriptor()->full_name()] = typed<TcpProxyProto>(
       [](const TcpProxyProto& proto, FactoryContext& context, const std::string& field_path) {

@@ -11,6 +11,7 @@
 #include "source/common/protobuf/utility.h"
 #include "source/common/stats/store.h"
 #include "source/upstream/cluster_manager.h"
+#include "source/upstream/thread_local_cluster_manager.h"
 
 namespace waystone::server {
 
@@ -19,6 +20,8 @@ struct FactoryContext {
   const upstream::ClusterManager& cluster_manager;
   stats::Store& store;
   protobuf::LoadOptions load_options;
+  // The per-worker load balancers and pools (the router uses them).
+  const upstream::WorkerClusterManagers& worker_cluster_managers;
 };
 
 // Builds a network filter factory from a typed_config. `field_path` names the typed_config in

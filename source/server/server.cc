@@ -106,10 +106,23 @@ absl::Status Server::initialize(bool validate_only) {
   store_->counterFromString("cluster_manager.cds.update_attempt").inc();
   store_->counterFromString("cluster_manager.cds.update_rejected");
 
+  auto worker_cluster_managers = upstream::WorkerClusterManagers::create(*cluster_manager_);
+  if (!worker_cluster_managers.ok()) {
+    return worker_cluster_managers.status();
+  }
+  worker_cluster_managers_ = std::move(*worker_cluster_managers);
+  // Workers exist (not running) from here, so each gets its cluster manager before any
+  // listener could route to it.
+  for (uint32_t i = 0; i < options_.concurrency; ++i) {
+    workers_.push_back(std::make_unique<Worker>(i));
+    worker_cluster_managers_->addWorker(workers_.back()->dispatcher(), /*seed=*/i * 7919 + 1);
+  }
+
   listener_manager_ =
       std::make_unique<ListenerManager>(*store_, options_.concurrency, !validate_only);
   FactoryContext context{*cluster_manager_, *store_,
-                         protobuf::LoadOptions{options_.allow_unknown_static_fields}};
+                         protobuf::LoadOptions{options_.allow_unknown_static_fields},
+                         *worker_cluster_managers_};
   absl::Status status = listener_manager_->addStaticListeners(bootstrap_, context);
   if (!status.ok()) {
     return status;
@@ -187,9 +200,6 @@ int Server::run() {
   });
   stats_timer_->enableTimer(std::chrono::seconds(1));
 
-  for (uint32_t i = 0; i < options_.concurrency; ++i) {
-    workers_.push_back(std::make_unique<Worker>(i));
-  }
   listener_manager_->startWorkers(workers_);
   for (auto& worker : workers_) {
     // Each worker reports back once its loop runs with the listeners added.

@@ -15,6 +15,7 @@
 #include "source/server/options.h"
 #include "source/server/worker.h"
 #include "source/upstream/cluster_manager.h"
+#include "source/upstream/thread_local_cluster_manager.h"
 
 namespace waystone::server {
 
@@ -78,6 +79,7 @@ class Server {
   std::unique_ptr<stats::Store> store_;
   std::unique_ptr<event::DispatcherImpl> dispatcher_;
   upstream::ClusterManagerPtr cluster_manager_;
+  std::unique_ptr<upstream::WorkerClusterManagers> worker_cluster_managers_;
   std::unique_ptr<ListenerManager> listener_manager_;
   std::unique_ptr<admin::AdminServer> admin_;
   std::vector<WorkerPtr> workers_;

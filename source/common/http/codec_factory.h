@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "source/common/event/dispatcher.h"
 #include "source/common/http/codec.h"
 #include "source/common/http/conn_manager_config.h"
@@ -8,10 +10,13 @@ namespace waystone::http {
 
 // Creates the server codec for a downstream connection. The only place that knows the concrete
 // HTTP/1.1 and HTTP/2 codec classes.
+// `on_error` hears about errors found outside dispatch() (an HTTP/2 keepalive PING that went
+// unanswered): the owner closes the connection.
 ServerConnectionPtr createServerCodec(Protocol protocol, CodecTransport& transport,
                                       ServerConnectionCallbacks& callbacks,
                                       const ConnectionManagerConfig& config,
-                                      event::Dispatcher& dispatcher);
+                                      event::Dispatcher& dispatcher,
+                                      std::function<void(const absl::Status&)> on_error);
 
 // The HTTP status to answer an HTTP/1 protocol error with (400, or 431 for header limits), if
 // the codec reports one.

@@ -458,7 +458,8 @@ bool ConnectionManagerImpl::createCodec(buffer::Instance& data, bool end_stream)
   (protocol == Protocol::Http2 ? stats_.downstream_cx_http2_total
                                : stats_.downstream_cx_http1_total)
       .inc();
-  codec_ = createServerCodec(protocol, *this, *this, *config_, read_callbacks_->dispatcher());
+  codec_ = createServerCodec(protocol, *this, *this, *config_, read_callbacks_->dispatcher(),
+                             [this](const absl::Status& status) { handleCodecError(status); });
   return true;
 }
 

@@ -39,7 +39,7 @@ int handshakeCallbacksIndex() {
 }
 
 ContextImpl::HandshakeCallbacks* handshakeCallbacks(const SSL* ssl) {
-  if (ssl == nullptr) {
+  if (ssl == nullptr || handshakeCallbacksIndex() < 0) {
     return nullptr;
   }
   return static_cast<ContextImpl::HandshakeCallbacks*>(
@@ -94,8 +94,9 @@ std::string keyTypeName(int type) {
 
 }  // namespace
 
-void ContextImpl::attachHandshakeCallbacks(SSL* ssl, HandshakeCallbacks* callbacks) {
-  SSL_set_ex_data(ssl, handshakeCallbacksIndex(), callbacks);
+bool ContextImpl::attachHandshakeCallbacks(SSL* ssl, HandshakeCallbacks* callbacks) {
+  const int index = handshakeCallbacksIndex();
+  return index >= 0 && SSL_set_ex_data(ssl, index, callbacks) == 1;
 }
 
 absl::string_view ContextImpl::localUriSan(const X509* cert) const {
@@ -192,7 +193,10 @@ absl::Status ContextImpl::initialize(const ContextConfig& config) {
   // their record buffers back.
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                             SSL_MODE_RELEASE_BUFFERS);
-  SSL_CTX_set_app_data(ctx, this);
+  // The callbacks that get no argument of their own (new session) find the context here.
+  if (SSL_CTX_set_app_data(ctx, this) != 1) {
+    return opensslError("common_tls_context", "SSL_CTX_set_app_data failed");
+  }
 
   if (absl::Status status = setProtocolVersions(config); !status.ok()) {
     return status;
@@ -338,6 +342,11 @@ absl::Status ContextImpl::addCertificate(const TlsCertificateConfig& certificate
   key_types.push_back(key_type);
 
   X509* leaf = (*chain)[0].get();
+  if (X509_check_private_key(leaf, key.get()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(absl::StrCat(
+        key_path, ": does not match the certificate (the first one of ", chain_path, ")"));
+  }
   if (SSL_CTX_use_certificate(ctx_.get(), leaf) != 1) {
     return opensslError(chain_path, "cannot use the certificate");
   }

@@ -70,7 +70,8 @@ class ContextImpl {
     // Client: the key its sessions are cached under (the SNI sent).
     virtual const std::string& sessionKey() const = 0;
   };
-  static void attachHandshakeCallbacks(SSL* ssl, HandshakeCallbacks* callbacks);
+  // False if OpenSSL could not store the pointer (out of memory).
+  static bool attachHandshakeCallbacks(SSL* ssl, HandshakeCallbacks* callbacks);
 
   bool isServer() const { return is_server_; }
   SSL_CTX* sslCtx() const { return ctx_.get(); }

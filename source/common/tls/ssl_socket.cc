@@ -39,7 +39,11 @@ SslSocket::SslSocket(std::shared_ptr<const ContextImpl> context, bool is_server,
   }
   // One BIO for both directions: SSL_set_bio takes the one reference.
   SSL_set_bio(ssl_.get(), bio, bio);
-  ContextImpl::attachHandshakeCallbacks(ssl_.get(), this);
+  if (!ContextImpl::attachHandshakeCallbacks(ssl_.get(), this)) {
+    setFailure("cannot attach the connection to its TLS session", SSL_ERROR_SSL, 0);
+    state_ = State::Failed;
+    return;
+  }
   if (is_server_) {
     SSL_set_accept_state(ssl_.get());
     return;

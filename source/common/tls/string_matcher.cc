@@ -8,7 +8,6 @@
 
 namespace waystone::tls {
 
-
 absl::StatusOr<StringMatcher> StringMatcher::create(
     const envoy::type::matcher::v3::StringMatcher& proto, const std::string& path) {
   if (absl::Status status = checkSupportedFields(
