@@ -10,6 +10,7 @@
 #include "source/common/common/logger.h"
 #include "source/common/http/codec_factory.h"
 #include "source/common/http/local_reply.h"
+#include "source/common/router/path_utility.h"
 
 namespace waystone::http {
 namespace {
@@ -319,6 +320,23 @@ void ConnectionManagerImpl::ActiveStream::decodeHeaders(RequestHeaderMapPtr&& he
     // Envoy refuses upgrades that no upgrade_config allows.
     refusal = "upgrade_failed";
     refusal_status = 403;
+  }
+  if (refusal.empty() && !is_connect && path != "*" &&
+      (config.normalize_path || config.merge_slashes)) {
+    // Normalise before routing and before any filter reads the path, so /a/../admin cannot
+    // slip past a prefix match or an authorization rule on /admin.
+    std::string normalized(path);
+    bool ok = true;
+    if (config.normalize_path) {
+      ok = router::PathUtility::normalizePath(normalized, config.merge_slashes);
+    } else {
+      router::PathUtility::mergeSlashes(normalized);
+    }
+    if (ok) {
+      headers->setCopy(":path", normalized);
+    } else {
+      refusal = "path_normalization_failed";
+    }
   }
   if (refusal.empty()) {
     sanitizeRequestHeaders(*headers);

@@ -127,6 +127,33 @@ TEST_P(SslSocketVersionTest, LargeTransferBothWaysWithSmallBufferLimits) {
   EXPECT_EQ(server_end.connection->bytesWritten(), kSize);
 }
 
+// Thousands of small writes while the socket is full: each retry after WANT_WRITE offers the same
+// first bytes, now with more behind them and possibly at a new address (linearize may move them).
+TEST_P(SslSocketVersionTest, ManySmallWritesWhileSocketIsFull) {
+  constexpr size_t kChunk = 1000;
+  constexpr size_t kChunks = 12000;
+  tlsv3::DownstreamTlsContext server = serverProto(server_cert_);
+  setVersions(*server.mutable_common_tls_context(), GetParam(), GetParam());
+  auto server_factory = serverFactory(server);
+  auto client_factory = clientFactory(clientProto(caPem()));
+  ASSERT_NE(server_factory, nullptr);
+  ASSERT_NE(client_factory, nullptr);
+  listen(*server_factory);
+  Endpoint& client = connect(*client_factory);
+  ASSERT_TRUE(waitForHandshake(client, 0));
+  const std::string data = pattern(kChunk * kChunks, 3);
+  for (size_t i = 0; i < kChunks; ++i) {
+    write(client, absl::string_view(data).substr(i * kChunk, kChunk), false);
+  }
+  // The loop has not run, so the server has read nothing: the kernel holds its receive window
+  // (128 KiB to start with; it grows only as the application reads) plus our send buffer (4 MiB
+  // at most), far less than 12 MB. So writes stopped on WANT_WRITE and were retried.
+  EXPECT_LT(client.connection->bytesWritten(), data.size());
+  ASSERT_TRUE(runUntil([&] { return servers_[0]->reader.received.size() >= data.size(); }));
+  EXPECT_TRUE(servers_[0]->reader.received == data);
+  EXPECT_FALSE(client.closed());
+}
+
 TEST_P(SslSocketVersionTest, SessionResumption) {
   tlsv3::DownstreamTlsContext server = mtlsServerProto();
   setVersions(*server.mutable_common_tls_context(), GetParam(), GetParam());

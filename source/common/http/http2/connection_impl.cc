@@ -23,6 +23,15 @@ constexpr size_t kMinMaxContinuations = 8;
 constexpr uint64_t kResetRateBurst = 1000;
 constexpr uint64_t kResetRatePerSecond = 33;
 
+constexpr size_t kClientPrefaceSize = 24;  // "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+// The 24-bit length field of a frame header at the start of `header`.
+size_t frameLength(absl::string_view header) {
+  return (static_cast<size_t>(static_cast<uint8_t>(header[0])) << 16) |
+         (static_cast<size_t>(static_cast<uint8_t>(header[1])) << 8) |
+         static_cast<size_t>(static_cast<uint8_t>(header[2]));
+}
+
 uint32_t clampWindow(uint32_t window) { return std::clamp<uint32_t>(window, 1, kMaxWindowSize); }
 
 // RST_STREAM code for a local reset. A stream whose response (or request) is complete is
@@ -128,7 +137,8 @@ ConnectionImpl::ConnectionImpl(CodecTransport& transport, ConnectionCallbacks& c
       deferred_delete_(std::move(runtime.deferred_delete)),
       time_source_(std::move(runtime.time_source)),
       on_connection_error_(std::move(runtime.on_connection_error)),
-      constraints_(settings) {
+      constraints_(settings),
+      preface_remaining_(is_server ? kClientPrefaceSize : 0) {
   createSession(runtime);
   submitSettings();
   if (settings_.connection_keepalive_interval_ms > 0 && runtime.timer_factory) {
@@ -238,19 +248,10 @@ absl::Status ConnectionImpl::dispatch(buffer::Instance& data) {
     clearGraveyard();
   }
   dispatching_ = true;
-  bool stop = false;
-  data.forEachSlice([this, &stop](absl::string_view slice) {
-    if (stop || slice.empty()) {
-      return;
-    }
-    const ssize_t rv = nghttp2_session_mem_recv(
-        session_.get(), reinterpret_cast<const uint8_t*>(slice.data()), slice.size());
-    if (rv < 0) {
-      WAYSTONE_LOG(debug, http2, "nghttp2_session_mem_recv: %s", nghttp2_strerror(rv));
-      setConnectionError(errorFromNghttp2(static_cast<int>(rv)));  // keeps an earlier error
-      stop = true;
-    } else if (hasConnectionError()) {
-      stop = true;
+  bool ok = true;
+  data.forEachSlice([this, &ok](absl::string_view slice) {
+    if (ok) {
+      ok = receive(slice);
     }
   });
   data.drain(data.length());
@@ -263,6 +264,81 @@ absl::Status ConnectionImpl::dispatch(buffer::Instance& data) {
   }
   sendPendingInternal();
   return connection_error_;
+}
+
+// Debian's nghttp2 1.52 counts a CONTINUATION frame once per mem_recv call that delivers part
+// of its 9-byte header, so a valid header block whose CONTINUATION headers were split across
+// small reads could hit the CONTINUATION cap. We therefore hold back an incomplete frame header
+// until it is whole, tracking frame boundaries (after the 24-byte client preface on a server).
+// Complete frames and payload bytes pass through untouched, in as few calls as possible.
+bool ConnectionImpl::receive(absl::string_view input) {
+  while (!input.empty()) {
+    if (preface_remaining_ > 0) {
+      const size_t n = std::min<size_t>(preface_remaining_, input.size());
+      preface_remaining_ -= n;
+      if (!feed(input.substr(0, n))) {
+        return false;
+      }
+      input.remove_prefix(n);
+      continue;
+    }
+    if (payload_remaining_ > 0) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(payload_remaining_, input.size()));
+      payload_remaining_ -= n;
+      if (!feed(input.substr(0, n))) {
+        return false;
+      }
+      input.remove_prefix(n);
+      continue;
+    }
+    if (!header_carry_.empty()) {
+      const size_t n = std::min(kFrameHeaderSize - header_carry_.size(), input.size());
+      header_carry_.append(input.data(), n);
+      input.remove_prefix(n);
+      if (header_carry_.size() < kFrameHeaderSize) {
+        return true;  // still incomplete: wait for the next read
+      }
+      payload_remaining_ = frameLength(header_carry_);
+      const std::string header = std::move(header_carry_);
+      header_carry_.clear();
+      if (!feed(header)) {
+        return false;
+      }
+      continue;
+    }
+    // At a frame boundary: pass every frame whose header is complete, carry the rest.
+    size_t end = 0;
+    while (input.size() - end >= kFrameHeaderSize) {
+      end += kFrameHeaderSize + frameLength(input.substr(end));
+      if (end >= input.size()) {
+        break;
+      }
+    }
+    if (end >= input.size()) {
+      payload_remaining_ = end - input.size();
+      return feed(input);
+    }
+    if (end > 0 && !feed(input.substr(0, end))) {
+      return false;
+    }
+    header_carry_.assign(input.data() + end, input.size() - end);
+    return true;
+  }
+  return true;
+}
+
+bool ConnectionImpl::feed(absl::string_view bytes) {
+  if (hasConnectionError()) {
+    return false;
+  }
+  const ssize_t rv = nghttp2_session_mem_recv(
+      session_.get(), reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (rv < 0) {
+    WAYSTONE_LOG(debug, http2, "nghttp2_session_mem_recv: %s", nghttp2_strerror(rv));
+    setConnectionError(errorFromNghttp2(static_cast<int>(rv)));  // keeps an earlier error
+    return false;
+  }
+  return !hasConnectionError();
 }
 
 void ConnectionImpl::setConnectionError(const absl::Status& status) {

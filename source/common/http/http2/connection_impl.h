@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -105,6 +106,10 @@ class ConnectionImpl : public virtual Connection {
   friend class Nghttp2Trampolines;
 
   void createSession(const CodecRuntime& runtime);
+  // Hands `input` to nghttp2 so that every frame header arrives whole in one call (see
+  // receive() in the .cc). Returns false once a connection error is recorded.
+  bool receive(absl::string_view input);
+  bool feed(absl::string_view bytes);
   void submitSettings();
   void sendPendingInternal();
   void flushOutput();
@@ -145,6 +150,11 @@ class ConnectionImpl : public virtual Connection {
   std::vector<std::unique_ptr<StreamImpl>> graveyard_;  // without deferred_delete_
   std::vector<StreamImpl*> scheduled_resumes_;
   std::vector<StreamImpl*> scheduled_low_watermarks_;
+
+  // Framing state of the input, tracked alongside nghttp2 (see receive()).
+  size_t preface_remaining_ = 0;
+  uint64_t payload_remaining_ = 0;
+  std::string header_carry_;
 
   absl::Status connection_error_;
   bool dispatching_ = false;

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ class TestTransport : public CodecTransport {
 // How test input is cut before it reaches dispatch(): every test runs with each.
 enum class Split { Whole, OneByte, SevenBytes };
 std::string splitName(Split split);
+inline void PrintTo(Split split, std::ostream* os) { *os << splitName(split); }
 
 // Appends `bytes` to `input` piece by piece, dispatching after each piece (what a connection does
 // as reads complete). Stops at the first error. Bytes the codec did not consume stay in `input`.

@@ -73,7 +73,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 #include "source/common/http/codec.h"
 #include "test/test_common/file_util.h"
 #include "test/test_common/runfiles.h"
-#include "test/common/http/http2/http2_frame.h"
 
 namespace waystone::http::http2::test {
 namespace {
@@ -134,39 +133,6 @@ TEST(FrameReplayTest, CorpusInSmallPiecesKeepsTheOutcomeOfValidAndBadInputs) {
         EXPECT_TRUE(status.ok() || isBufferFloodError(status)) << name << ": " << status;
       }
     }
-  }
-}
-
-TEST(FrameReplayTest, DebugSplit) {
-  std::string get = hpackBlock(getRequest());
-  std::string base = absl::StrCat(kClientPreface, settings());
-  std::string h = headers(1, getRequest(), kNoFlags);
-  // HEADERS with first 20 bytes of block, CONTINUATION with the rest.
-  std::string hf = frame(kHeaders, kNoFlags, 1, get.substr(0, 20));
-  std::string cf = frame(kContinuation, kEndHeaders | kEndStream, 1, get.substr(20));
-  for (size_t chunk = 1; chunk <= 12; ++chunk) {
-    // only the continuation split
-    TestTransport transport; TestServerCallbacks cb;
-    ServerConnectionImpl server(transport, cb, {}, {});
-    buffer::OwnedImpl a(base + hf);
-    absl::Status st = server.dispatch(a);
-    for (size_t off = 0; off < cf.size() && st.ok(); off += chunk) {
-      buffer::OwnedImpl b(cf.substr(off, chunk));
-      st = server.dispatch(b);
-    }
-    fprintf(stderr, "DEBUG cont-split chunk=%zu status=%s\n", chunk, st.ToString().c_str());
-    TestTransport transport2; TestServerCallbacks cb2;
-    ServerConnectionImpl server2(transport2, cb2, {}, {});
-    buffer::OwnedImpl a2(base);
-    st = server2.dispatch(a2);
-    std::string hc = hf + cf.substr(0, 9);
-    for (size_t off = 0; off < hc.size() && st.ok(); off += chunk) {
-      buffer::OwnedImpl b(hc.substr(off, chunk));
-      st = server2.dispatch(b);
-    }
-    buffer::OwnedImpl rest(cf.substr(9));
-    if (st.ok()) st = server2.dispatch(rest);
-    fprintf(stderr, "DEBUG headers-split chunk=%zu status=%s\n", chunk, st.ToString().c_str());
   }
 }
 
