@@ -10,7 +10,8 @@ ActiveListener::ActiveListener(event::Dispatcher& dispatcher, ListenerConfigCons
     : dispatcher_(dispatcher),
       config_(std::move(config)),
       socket_(std::move(socket)),
-      listener_(std::make_unique<network::ListenerImpl>(dispatcher_, *socket_, *this)) {}
+      listener_(std::make_unique<network::ListenerImpl>(dispatcher_, *socket_, *this,
+                                                        config_->transportFactory())) {}
 
 ActiveListener::~ActiveListener() { closeConnections(); }
 

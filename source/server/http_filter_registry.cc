@@ -3,13 +3,15 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+
 #include "source/extensions/filters/http/header_mutation/config.h"
 #include "source/extensions/filters/http/router/config.h"
 
 namespace waystone::server {
 namespace {
 
-template <class Proto, class Factory> HttpFilterConfigFactory typed(Factory factory) {
+template <class Proto, class Factory>
+HttpFilterConfigFactory typed(Factory factory) {
   return [factory](const google::protobuf::Any& any, HttpFilterFactoryContext& context,
                    const std::string& field_path) -> absl::StatusOr<http::FilterFactoryCb> {
     Proto proto;
@@ -24,7 +26,7 @@ template <class Proto, class Factory> HttpFilterConfigFactory typed(Factory fact
   };
 }
 
-} // namespace
+}  // namespace
 
 const HttpFilterRegistry& HttpFilterRegistry::get() {
   static const HttpFilterRegistry* registry = new HttpFilterRegistry();
@@ -41,9 +43,9 @@ HttpFilterRegistry::HttpFilterRegistry() {
   terminal_.push_back(RouterProto::descriptor()->full_name());
 
   using HeaderMutationProto = envoy::extensions::filters::http::header_mutation::v3::HeaderMutation;
-  factories_[HeaderMutationProto::descriptor()->full_name()] = typed<HeaderMutationProto>(
-      [](const HeaderMutationProto& proto, HttpFilterFactoryContext&,
-         const std::string& field_path) {
+  factories_[HeaderMutationProto::descriptor()->full_name()] =
+      typed<HeaderMutationProto>([](const HeaderMutationProto& proto, HttpFilterFactoryContext&,
+                                    const std::string& field_path) {
         return extensions::http_filters::header_mutation::createFilterFactory(proto, field_path);
       });
 }
@@ -65,4 +67,4 @@ std::vector<std::string> HttpFilterRegistry::types() const {
   return out;
 }
 
-} // namespace waystone::server
+}  // namespace waystone::server

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/any.pb.h"
+
 #include "source/common/http/filter.h"
 #include "source/common/protobuf/utility.h"
 #include "source/common/stats/store.h"
@@ -30,7 +31,7 @@ using HttpFilterConfigFactory = std::function<absl::StatusOr<http::FilterFactory
 // The HTTP filters Waystone knows, by the proto type of their typed_config (after unwrapping a
 // TypedStruct). One explicit list: http_filter_registry.cc.
 class HttpFilterRegistry {
-public:
+ public:
   static const HttpFilterRegistry& get();
 
   // nullptr when the type is unknown.
@@ -39,10 +40,10 @@ public:
   bool isTerminal(const std::string& type_name) const;
   std::vector<std::string> types() const;
 
-private:
+ private:
   HttpFilterRegistry();
   std::map<std::string, HttpFilterConfigFactory> factories_;
   std::vector<std::string> terminal_;
 };
 
-} // namespace waystone::server
+}  // namespace waystone::server

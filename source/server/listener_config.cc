@@ -15,10 +15,12 @@ ListenerStats::ListenerStats(stats::Scope& scope)
 ListenerConfig::ListenerConfig(envoy::config::listener::v3::Listener proto,
                                network::address::InstanceConstSharedPtr address,
                                std::vector<network::FilterFactoryCb> filter_factories,
+                               network::TransportSocketFactoryCb transport_factory,
                                stats::ScopeSharedPtr scope)
     : proto_(std::move(proto)),
       address_(std::move(address)),
       filter_factories_(std::move(filter_factories)),
+      transport_factory_(std::move(transport_factory)),
       // Envoy's default per-connection buffer limit: 1 MiB.
       buffer_limit_(proto_.has_per_connection_buffer_limit_bytes()
                         ? proto_.per_connection_buffer_limit_bytes().value()

@@ -8,6 +8,7 @@
 
 #include "source/common/network/address.h"
 #include "source/common/network/filter.h"
+#include "source/common/network/transport_socket.h"
 #include "source/common/stats/store.h"
 
 namespace waystone::server {
@@ -30,12 +31,14 @@ class ListenerConfig {
   ListenerConfig(envoy::config::listener::v3::Listener proto,
                  network::address::InstanceConstSharedPtr address,
                  std::vector<network::FilterFactoryCb> filter_factories,
-                 stats::ScopeSharedPtr scope);
+                 network::TransportSocketFactoryCb transport_factory, stats::ScopeSharedPtr scope);
 
   const std::string& name() const { return proto_.name(); }
   const envoy::config::listener::v3::Listener& proto() const { return proto_; }
   const network::address::InstanceConstSharedPtr& address() const { return address_; }
   const std::vector<network::FilterFactoryCb>& filterFactories() const { return filter_factories_; }
+  // Makes each accepted connection's transport (TLS); empty for plain TCP.
+  const network::TransportSocketFactoryCb& transportFactory() const { return transport_factory_; }
   uint32_t perConnectionBufferLimitBytes() const { return buffer_limit_; }
   ListenerStats& stats() const { return stats_; }
 
@@ -47,6 +50,7 @@ class ListenerConfig {
   const envoy::config::listener::v3::Listener proto_;
   const network::address::InstanceConstSharedPtr address_;
   const std::vector<network::FilterFactoryCb> filter_factories_;
+  const network::TransportSocketFactoryCb transport_factory_;
   const uint32_t buffer_limit_;
   stats::ScopeSharedPtr scope_;
   mutable ListenerStats stats_;

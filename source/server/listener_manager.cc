@@ -4,6 +4,7 @@
 
 #include "source/common/common/logger.h"
 #include "source/common/network/address_proto.h"
+#include "source/extensions/transport_sockets/transport_socket_config.h"
 
 namespace waystone::server {
 
@@ -47,13 +48,12 @@ absl::Status ListenerManager::addListener(const envoy::config::listener::v3::Lis
         "the HBONE work)"));
   }
   if (proto.listener_filters_size() > 0) {
-    return absl::UnimplementedError(absl::StrCat(
-        path, ".listener_filters: listener filters are not supported yet (\"",
-        proto.listener_filters(0).name(), "\")"));
+    return absl::UnimplementedError(
+        absl::StrCat(path, ".listener_filters: listener filters are not supported yet (\"",
+                     proto.listener_filters(0).name(), "\")"));
   }
   if (proto.has_use_original_dst() && proto.use_original_dst().value()) {
-    return absl::UnimplementedError(
-        absl::StrCat(path, ".use_original_dst: not supported yet"));
+    return absl::UnimplementedError(absl::StrCat(path, ".use_original_dst: not supported yet"));
   }
   auto address = network::address::fromProto(proto.address());
   if (!address.ok()) {
@@ -64,11 +64,17 @@ absl::Status ListenerManager::addListener(const envoy::config::listener::v3::Lis
         path, ".filter_chains: only one filter chain without a match is supported so far"));
   }
   std::vector<network::FilterFactoryCb> factories;
+  network::TransportSocketFactoryCb transport_factory;
   if (proto.filter_chains_size() == 1) {
     const auto& chain = proto.filter_chains(0);
     if (chain.has_transport_socket()) {
-      return absl::UnimplementedError(absl::StrCat(
-          path, ".filter_chains[0].transport_socket: TLS listeners are not supported yet"));
+      auto factory = extensions::transport_sockets::createServerTransportFactory(
+          chain.transport_socket(), context.load_options,
+          absl::StrCat(path, ".filter_chains[0].transport_socket"));
+      if (!factory.ok()) {
+        return factory.status();
+      }
+      transport_factory = std::move(*factory);
     }
     for (int j = 0; j < chain.filters_size(); ++j) {
       const auto& filter = chain.filters(j);
@@ -113,8 +119,9 @@ absl::Status ListenerManager::addListener(const envoy::config::listener::v3::Lis
   }
   auto scope = store_.createScope(
       absl::StrCat("listener.", ListenerConfig::statPrefixFor(proto, *info.bound_address), "."));
-  info.config = std::make_shared<const ListenerConfig>(proto, info.bound_address,
-                                                       std::move(factories), std::move(scope));
+  info.config =
+      std::make_shared<const ListenerConfig>(proto, info.bound_address, std::move(factories),
+                                             std::move(transport_factory), std::move(scope));
   if (bind_sockets_) {
     WAYSTONE_LOG(info, config, "listener '%s' bound to %s", proto.name(),
                  info.bound_address->asString());

@@ -94,7 +94,7 @@ ClusterResources::ClusterResources(const envoy::config::cluster::v3::Cluster& co
           [](const auto& t) { return t.has_max_retries(); }, 3)) {}
 
 Cluster::Cluster(const envoy::config::cluster::v3::Cluster& config, HostVector hosts,
-                 stats::ScopeSharedPtr scope)
+                 stats::ScopeSharedPtr scope, network::TransportSocketFactoryCb transport_factory)
     : config_(config),
       hosts_(std::move(hosts)),
       connect_timeout_(connectTimeoutOf(config)),
@@ -103,7 +103,8 @@ Cluster::Cluster(const envoy::config::cluster::v3::Cluster& config, HostVector h
                         : kDefaultBufferLimit),
       scope_(std::move(scope)),
       stats_(*scope_),
-      resources_(config) {
+      resources_(config),
+      transport_factory_(std::move(transport_factory)) {
   readProtocolOptions();
   stats_.membership_total.set(hosts_.size());
   // No health checking yet: every host counts as healthy.

@@ -7,6 +7,7 @@
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
 
+#include "source/common/network/transport_socket.h"
 #include "source/common/stats/store.h"
 #include "source/upstream/host.h"
 
@@ -85,7 +86,7 @@ enum class UpstreamProtocolSelection { Http1, Http2, UseDownstream };
 class Cluster {
  public:
   Cluster(const envoy::config::cluster::v3::Cluster& config, HostVector hosts,
-          stats::ScopeSharedPtr scope);
+          stats::ScopeSharedPtr scope, network::TransportSocketFactoryCb transport_factory = {});
 
   const std::string& name() const { return config_.name(); }
   const envoy::config::cluster::v3::Cluster& config() const { return config_; }
@@ -94,6 +95,10 @@ class Cluster {
   uint32_t perConnectionBufferLimitBytes() const { return buffer_limit_; }
   ClusterStats& stats() const { return stats_; }
   ClusterResources& resources() const { return resources_; }
+  // Makes each upstream connection's transport (TLS from transport_socket); nullptr: plain.
+  network::TransportSocketPtr createTransportSocket() const {
+    return transport_factory_ ? transport_factory_() : nullptr;
+  }
   UpstreamProtocolSelection protocolSelection() const { return protocol_selection_; }
   // HTTP/2 streams per upstream connection (Http2ProtocolOptions.max_concurrent_streams).
   uint32_t http2MaxConcurrentStreams() const { return http2_max_concurrent_streams_; }
@@ -112,6 +117,7 @@ class Cluster {
   stats::ScopeSharedPtr scope_;
   mutable ClusterStats stats_;
   mutable ClusterResources resources_;
+  const network::TransportSocketFactoryCb transport_factory_;
   UpstreamProtocolSelection protocol_selection_ = UpstreamProtocolSelection::Http1;
   uint32_t http2_max_concurrent_streams_ = 1024;
   uint64_t max_requests_per_connection_ = 0;

@@ -6,6 +6,7 @@
 
 #include "source/common/common/logger.h"
 #include "source/common/network/address_proto.h"
+#include "source/extensions/transport_sockets/transport_socket_config.h"
 
 namespace waystone::upstream {
 namespace {
@@ -115,9 +116,18 @@ absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
     if (!hosts.ok()) {
       return hosts.status();
     }
+    network::TransportSocketFactoryCb transport_factory;
+    if (config.has_transport_socket()) {
+      auto factory = extensions::transport_sockets::createClientTransportFactory(
+          config.transport_socket(), protobuf::LoadOptions{}, path + ".transport_socket");
+      if (!factory.ok()) {
+        return factory.status();
+      }
+      transport_factory = std::move(*factory);
+    }
     auto scope = store.createScope(absl::StrCat("cluster.", config.name(), "."));
-    manager->clusters_[config.name()] =
-        std::make_shared<const Cluster>(config, std::move(*hosts), std::move(scope));
+    manager->clusters_[config.name()] = std::make_shared<const Cluster>(
+        config, std::move(*hosts), std::move(scope), std::move(transport_factory));
     WAYSTONE_LOG(debug, upstream, "cluster %s: %d hosts", config.name(),
                  manager->clusters_[config.name()]->hosts().size());
   }

@@ -56,7 +56,8 @@ TEST(ListenerConfigTest, AccessorsAndDefaultBufferLimit) {
   auto address = ip("127.0.0.1", 8080);
   std::vector<network::FilterFactoryCb> factories = {
       []() -> network::ReadFilterPtr { return nullptr; }};
-  ListenerConfig config(proto, address, factories, store.createScope("listener.127.0.0.1_8080."));
+  ListenerConfig config(proto, address, factories, {},
+                        store.createScope("listener.127.0.0.1_8080."));
   EXPECT_EQ(config.name(), "main");
   EXPECT_EQ(config.address(), address);
   EXPECT_EQ(config.filterFactories().size(), 1u);
@@ -68,7 +69,7 @@ TEST(ListenerConfigTest, ExplicitBufferLimit) {
   stats::Store store;
   Listener proto;
   proto.mutable_per_connection_buffer_limit_bytes()->set_value(16384);
-  ListenerConfig config(proto, ip("127.0.0.1", 0), {}, store.createScope("listener.x."));
+  ListenerConfig config(proto, ip("127.0.0.1", 0), {}, {}, store.createScope("listener.x."));
   EXPECT_EQ(config.perConnectionBufferLimitBytes(), 16384u);
 }
 
@@ -77,7 +78,7 @@ TEST(ListenerConfigTest, StatsLiveUnderTheScope) {
   Listener proto;
   auto address = ip("0.0.0.0", 10000);
   ListenerConfig config(
-      proto, address, {},
+      proto, address, {}, {},
       store.createScope("listener." + ListenerConfig::statPrefixFor(proto, *address) + "."));
   config.stats().downstream_cx_total.inc();
   config.stats().downstream_cx_active.inc();

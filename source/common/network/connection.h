@@ -11,6 +11,10 @@
 #include "source/common/event/deferred_deletable.h"
 #include "source/common/network/address.h"
 
+namespace waystone::tls {
+class ConnectionInfo;
+}  // namespace waystone::tls
+
 namespace waystone::network {
 
 enum class ConnectionEvent {
@@ -75,6 +79,9 @@ class Connection : public event::DeferredDeletable {
 
   virtual const address::InstanceConstSharedPtr& remoteAddress() const = 0;
   virtual const address::InstanceConstSharedPtr& localAddress() const = 0;
+
+  // TLS facts (peer SPIFFE identity, ALPN, ...) when the transport is TLS; nullptr otherwise.
+  virtual const tls::ConnectionInfo* ssl() const { return nullptr; }
 
   // Bytes moved so far, for stats and access logs.
   virtual uint64_t bytesRead() const = 0;

@@ -13,6 +13,7 @@
 #include "source/common/common/assert.h"
 #include "source/common/common/logger.h"
 #include "source/common/network/raw_transport.h"
+#include "source/common/tls/connection_info.h"
 
 namespace waystone::network {
 namespace {
@@ -397,8 +398,10 @@ void ConnectionImpl::updateEvents() {
     if (shouldRead()) {
       events |= event::FileReadyType::kRead;
     }
-    // Level-triggered: ask for writability only while there is something to write.
-    if (write_buffer_.length() > 0 || (write_end_stream_ && !write_shutdown_)) {
+    // Level-triggered: ask for writability only while there is something the transport can
+    // write now, or the transport itself needs it (a handshake flight).
+    const bool has_output = write_buffer_.length() > 0 || (write_end_stream_ && !write_shutdown_);
+    if ((has_output && transport_->canFlushWrite()) || transport_->wantsWriteEvent()) {
       events |= event::FileReadyType::kWrite;
     }
   }
@@ -509,10 +512,16 @@ void ClientConnectionImpl::connect() {
   onConnectStarted();
 }
 
+const tls::ConnectionInfo* ConnectionImpl::ssl() const {
+  return dynamic_cast<const tls::ConnectionInfo*>(transport_.get());
+}
+
 ClientConnectionPtr createClientConnection(event::Dispatcher& dispatcher,
                                            address::InstanceConstSharedPtr remote,
-                                           address::InstanceConstSharedPtr source) {
-  return std::make_unique<ClientConnectionImpl>(dispatcher, std::move(remote), std::move(source));
+                                           address::InstanceConstSharedPtr source,
+                                           TransportSocketPtr transport) {
+  return std::make_unique<ClientConnectionImpl>(dispatcher, std::move(remote), std::move(source),
+                                                std::move(transport));
 }
 
 }  // namespace waystone::network

@@ -72,6 +72,7 @@ class ConnectionImpl : public virtual Connection, protected TransportSocketCallb
   uint64_t bytesRead() const override { return bytes_read_; }
   uint64_t bytesWritten() const override { return bytes_written_; }
   absl::string_view transportFailureReason() const override;
+  const tls::ConnectionInfo* ssl() const override;
 
   // How long close(FlushWrite) waits without write progress before closing anyway; 0 waits
   // forever.
@@ -188,6 +189,7 @@ class ClientConnectionImpl final : public ConnectionImpl, public ClientConnectio
 
 ClientConnectionPtr createClientConnection(event::Dispatcher& dispatcher,
                                            address::InstanceConstSharedPtr remote,
-                                           address::InstanceConstSharedPtr source = nullptr);
+                                           address::InstanceConstSharedPtr source = nullptr,
+                                           TransportSocketPtr transport = nullptr);
 
 }  // namespace waystone::network

@@ -13,8 +13,11 @@
 namespace waystone::network {
 
 ListenerImpl::ListenerImpl(event::Dispatcher& dispatcher, ListenSocket& socket,
-                           ListenerCallbacks& callbacks)
-    : dispatcher_(dispatcher), socket_(socket), callbacks_(callbacks) {
+                           ListenerCallbacks& callbacks, TransportSocketFactoryCb transport_factory)
+    : dispatcher_(dispatcher),
+      socket_(socket),
+      transport_factory_(std::move(transport_factory)),
+      callbacks_(callbacks) {
   file_event_ = dispatcher_.createFileEvent(
       socket_.fd(), [this](uint32_t) { onAcceptReady(); }, 0);
   backoff_timer_ = dispatcher_.createTimer([this] {
@@ -88,7 +91,8 @@ void ListenerImpl::onAcceptReady() {
       }
     }
     auto connection =
-        std::make_unique<ConnectionImpl>(dispatcher_, fd, *std::move(remote), std::move(local));
+        std::make_unique<ConnectionImpl>(dispatcher_, fd, *std::move(remote), std::move(local),
+                                         transport_factory_ ? transport_factory_() : nullptr);
     WAYSTONE_LOG(debug, conn_handler, "[C%d] accepted from %s on %s", connection->id(),
                  connection->remoteAddress()->asString(), connection->localAddress()->asString());
     callbacks_.onAccept(std::move(connection));

@@ -6,6 +6,7 @@
 #include "source/common/event/dispatcher.h"
 #include "source/common/network/listen_socket.h"
 #include "source/common/network/listener.h"
+#include "source/common/network/transport_socket.h"
 
 namespace waystone::network {
 
@@ -24,7 +25,9 @@ class ListenerImpl final : public Listener {
   static constexpr int kMaxAcceptsPerEvent = 64;
   static constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
-  ListenerImpl(event::Dispatcher& dispatcher, ListenSocket& socket, ListenerCallbacks& callbacks);
+  // `transport_factory` makes each accepted connection's transport (TLS); empty means raw.
+  ListenerImpl(event::Dispatcher& dispatcher, ListenSocket& socket, ListenerCallbacks& callbacks,
+               TransportSocketFactoryCb transport_factory = nullptr);
 
   // Listener
   void disable() override;
@@ -40,6 +43,7 @@ class ListenerImpl final : public Listener {
 
   event::Dispatcher& dispatcher_;
   ListenSocket& socket_;
+  TransportSocketFactoryCb transport_factory_;
   ListenerCallbacks& callbacks_;
   event::FileEventPtr file_event_;
   event::TimerPtr backoff_timer_;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -60,8 +61,17 @@ class TransportSocket {
   virtual void closeSocket(ConnectionEvent event) = 0;
   // Why the last doRead/doWrite returned Close (errno text, TLS error), empty otherwise.
   virtual absl::string_view failureReason() const = 0;
+
+  // Write-event hints for a level-triggered loop. canFlushWrite(): buffered data can be written
+  // now (false while a TLS handshake is under way, so the loop does not spin on a writable
+  // socket). wantsWriteEvent(): the transport itself needs the socket writable (a handshake
+  // flight blocked on a full socket), whatever the buffer holds.
+  virtual bool canFlushWrite() const { return true; }
+  virtual bool wantsWriteEvent() const { return false; }
 };
 
 using TransportSocketPtr = std::unique_ptr<TransportSocket>;
+// Makes the transport for each new connection (raw, or TLS from the current context).
+using TransportSocketFactoryCb = std::function<TransportSocketPtr()>;
 
 }  // namespace waystone::network

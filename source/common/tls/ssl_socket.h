@@ -59,6 +59,10 @@ class SslSocket final : public network::TransportSocket,
   network::IoResult doWrite(buffer::OwnedImpl& buffer, bool end_stream) override;
   void closeSocket(network::ConnectionEvent event) override;
   absl::string_view failureReason() const override { return failure_reason_; }
+  // No write events for buffered data while the handshake runs (the loop would spin on a
+  // writable socket); only when the handshake itself is blocked on a full socket.
+  bool canFlushWrite() const override { return state_ != State::InProgress; }
+  bool wantsWriteEvent() const override { return handshake_wants_write_; }
 
   // ConnectionInfo
   bool handshakeComplete() const override { return state_ == State::Complete; }

@@ -94,7 +94,8 @@ Cancellable* ConnPool::newStream(ResponseDecoder& decoder, PoolCallbacks& callba
 }
 
 void ConnPool::createConnection() {
-  auto connection = network::createClientConnection(dispatcher_, host_->address());
+  auto connection = network::createClientConnection(dispatcher_, host_->address(), nullptr,
+                                                    cluster_->createTransportSocket());
   connection->setBufferLimits(cluster_->perConnectionBufferLimitBytes());
   Http2Settings http2;
   http2.max_concurrent_streams = cluster_->http2MaxConcurrentStreams();

@@ -63,10 +63,16 @@ bool ServerConnectionImpl::canDeliver() const {
 }
 
 bool ServerConnectionImpl::dropInput() const {
-  // Once the last exchange is over (or its response is), nothing that follows is read: it can
-  // only be a request we will not answer.
-  return close_connection_ &&
-         (active_request_ == nullptr || active_request_->encoder.localComplete());
+  // Once the output has ended (last response done, or a reset), nothing that follows is read: it
+  // can only be a request that will not be answered. A goAway() alone still serves the next
+  // request, with "connection: close".
+  return output_ended_;
+}
+
+void ServerConnectionImpl::endOutput() {
+  output_ended_ = true;
+  buffer::OwnedImpl empty;
+  transport_.write(empty, true);
 }
 
 RequestDecoder* ServerConnectionImpl::liveDecoder() {
@@ -328,8 +334,7 @@ void ServerConnectionImpl::onEncodeComplete(StreamEncoderImpl& stream) {
   }
   if (close_connection_) {
     // Close after what was written: end of stream on the transport.
-    buffer::OwnedImpl empty;
-    transport_.write(empty, true);
+    endOutput();
   }
 }
 
@@ -342,10 +347,11 @@ void ServerConnectionImpl::onStreamReset(StreamEncoderImpl& stream, StreamResetR
   ResponseEncoderImpl& encoder = active_request_->encoder;
   finishRequest();
   encoder.runResetCallbacks(reason);
-  if (reason != StreamResetReason::ConnectionTermination &&
-      reason != StreamResetReason::ConnectionFailure) {
-    buffer::OwnedImpl empty;
-    transport_.write(empty, true);
+  if (reason == StreamResetReason::ConnectionTermination ||
+      reason == StreamResetReason::ConnectionFailure) {
+    output_ended_ = true;  // the connection is going away already: nothing to flush
+  } else if (!output_ended_) {
+    endOutput();
   }
 }
 

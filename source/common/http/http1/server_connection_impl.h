@@ -75,6 +75,8 @@ class ServerConnectionImpl : public ServerConnection, public ConnectionImpl {
   RequestDecoder* liveDecoder();
   // The exchange is over on both sides: release it (freed at the next dispatch()).
   void finishRequest();
+  // Ends the output (end_stream on the transport): the connection closes after what was written.
+  void endOutput();
 
   ServerConnectionCallbacks& callbacks_;
   std::unique_ptr<ActiveRequest> active_request_;
@@ -83,6 +85,7 @@ class ServerConnectionImpl : public ServerConnection, public ConnectionImpl {
   std::vector<std::unique_ptr<ActiveRequest>> finished_requests_;
   std::string url_;
   bool waiting_for_response_ = false;
+  bool output_ended_ = false;
   // A request without a body: its headers are delivered with end_stream at message complete.
   bool deferred_end_stream_headers_ = false;
 };

@@ -8,6 +8,7 @@
 #include "source/common/common/assert.h"
 #include "source/common/common/logger.h"
 #include "source/common/http/http2/header_nv_list.h"
+#include "source/common/http/http2/nghttp2_trampolines.h"
 
 namespace waystone::http::http2 {
 namespace {
@@ -24,13 +25,6 @@ constexpr uint64_t kResetRateBurst = 1000;
 constexpr uint64_t kResetRatePerSecond = 33;
 
 constexpr size_t kClientPrefaceSize = 24;  // "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-
-// The 24-bit length field of a frame header at the start of `header`.
-size_t frameLength(absl::string_view header) {
-  return (static_cast<size_t>(static_cast<uint8_t>(header[0])) << 16) |
-         (static_cast<size_t>(static_cast<uint8_t>(header[1])) << 8) |
-         static_cast<size_t>(static_cast<uint8_t>(header[2]));
-}
 
 uint32_t clampWindow(uint32_t window) { return std::clamp<uint32_t>(window, 1, kMaxWindowSize); }
 
@@ -67,65 +61,6 @@ absl::Status errorFromNghttp2(int rv) {
 
 }  // namespace
 
-// Static entry points handed to nghttp2; each forwards to the ConnectionImpl in user_data.
-class Nghttp2Trampolines {
- public:
-  static ConnectionImpl& self(void* user_data) { return *static_cast<ConnectionImpl*>(user_data); }
-
-  static ssize_t send(nghttp2_session*, const uint8_t* data, size_t length, int, void* user_data) {
-    return self(user_data).onSend(data, length);
-  }
-  static int sendData(nghttp2_session*, nghttp2_frame* frame, const uint8_t* framehd, size_t length,
-                      nghttp2_data_source*, void* user_data) {
-    return self(user_data).onSendData(*frame, framehd, length);
-  }
-  static ssize_t readData(nghttp2_session*, int32_t stream_id, uint8_t*, size_t length,
-                          uint32_t* data_flags, nghttp2_data_source*, void* user_data) {
-    return self(user_data).onDataSourceRead(stream_id, length, *data_flags);
-  }
-  static int beginFrame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user_data) {
-    return self(user_data).onBeginFrame(*hd);
-  }
-  static int beginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-    return self(user_data).onBeginHeaders(*frame);
-  }
-  static int header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
-                    size_t name_length, const uint8_t* value, size_t value_length, uint8_t,
-                    void* user_data) {
-    return self(user_data).onHeader(
-        *frame, absl::string_view(reinterpret_cast<const char*>(name), name_length),
-        absl::string_view(reinterpret_cast<const char*>(value), value_length));
-  }
-  static int frameRecv(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-    return self(user_data).onFrameReceived(*frame);
-  }
-  static int dataChunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data,
-                       size_t length, void* user_data) {
-    return self(user_data).onDataChunk(stream_id, data, length);
-  }
-  static int streamClose(nghttp2_session*, int32_t stream_id, uint32_t error_code,
-                         void* user_data) {
-    return self(user_data).onStreamClose(stream_id, error_code);
-  }
-  static int frameSend(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
-    return self(user_data).onFrameSend(*frame);
-  }
-  static int frameNotSend(nghttp2_session*, const nghttp2_frame* frame, int lib_error_code,
-                          void* user_data) {
-    return self(user_data).onFrameNotSend(*frame, lib_error_code);
-  }
-  static int invalidFrame(nghttp2_session*, const nghttp2_frame* frame, int lib_error_code,
-                          void* user_data) {
-    return self(user_data).onInvalidFrame(*frame, lib_error_code);
-  }
-  static int error(nghttp2_session*, int lib_error_code, const char* message, size_t length,
-                   void*) {
-    WAYSTONE_LOG(debug, http2, "nghttp2 error %d: %s", lib_error_code,
-                 absl::string_view(message, length));
-    return 0;
-  }
-};
-
 ConnectionImpl::ConnectionImpl(CodecTransport& transport, ConnectionCallbacks& callbacks,
                                const Http2Settings& settings, const HeaderLimits& header_limits,
                                CodecRuntime runtime, bool is_server)
@@ -138,7 +73,7 @@ ConnectionImpl::ConnectionImpl(CodecTransport& transport, ConnectionCallbacks& c
       time_source_(std::move(runtime.time_source)),
       on_connection_error_(std::move(runtime.on_connection_error)),
       constraints_(settings),
-      preface_remaining_(is_server ? kClientPrefaceSize : 0) {
+      aligner_(is_server ? kClientPrefaceSize : 0) {
   createSession(runtime);
   submitSettings();
   if (settings_.connection_keepalive_interval_ms > 0 && runtime.timer_factory) {
@@ -159,27 +94,10 @@ ConnectionImpl::~ConnectionImpl() {
 }
 
 void ConnectionImpl::createSession(const CodecRuntime&) {
-  nghttp2_session_callbacks* raw_callbacks = nullptr;
-  int rv = nghttp2_session_callbacks_new(&raw_callbacks);
-  WAYSTONE_RELEASE_ASSERT(rv == 0, "nghttp2_session_callbacks_new failed (out of memory)");
-  SessionCallbacksPtr callbacks(raw_callbacks);
+  SessionCallbacksPtr callbacks = Nghttp2Trampolines::createCallbacks();
   nghttp2_session_callbacks* cb = callbacks.get();
-  nghttp2_session_callbacks_set_send_callback(cb, &Nghttp2Trampolines::send);
-  nghttp2_session_callbacks_set_send_data_callback(cb, &Nghttp2Trampolines::sendData);
-  nghttp2_session_callbacks_set_on_begin_frame_callback(cb, &Nghttp2Trampolines::beginFrame);
-  nghttp2_session_callbacks_set_on_begin_headers_callback(cb, &Nghttp2Trampolines::beginHeaders);
-  nghttp2_session_callbacks_set_on_header_callback(cb, &Nghttp2Trampolines::header);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, &Nghttp2Trampolines::frameRecv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, &Nghttp2Trampolines::dataChunk);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cb, &Nghttp2Trampolines::streamClose);
-  nghttp2_session_callbacks_set_on_frame_send_callback(cb, &Nghttp2Trampolines::frameSend);
-  nghttp2_session_callbacks_set_on_frame_not_send_callback(cb, &Nghttp2Trampolines::frameNotSend);
-  nghttp2_session_callbacks_set_on_invalid_frame_recv_callback(cb,
-                                                               &Nghttp2Trampolines::invalidFrame);
-  nghttp2_session_callbacks_set_error_callback2(cb, &Nghttp2Trampolines::error);
-
   nghttp2_option* raw_option = nullptr;
-  rv = nghttp2_option_new(&raw_option);
+  int rv = nghttp2_option_new(&raw_option);
   WAYSTONE_RELEASE_ASSERT(rv == 0, "nghttp2_option_new failed (out of memory)");
   OptionPtr option(raw_option);
   // Receive windows are re-opened only for data handed to a read-enabled decoder.
@@ -251,7 +169,7 @@ absl::Status ConnectionImpl::dispatch(buffer::Instance& data) {
   bool ok = true;
   data.forEachSlice([this, &ok](absl::string_view slice) {
     if (ok) {
-      ok = receive(slice);
+      ok = aligner_.process(slice, [this](absl::string_view bytes) { return feed(bytes); });
     }
   });
   data.drain(data.length());
@@ -264,67 +182,6 @@ absl::Status ConnectionImpl::dispatch(buffer::Instance& data) {
   }
   sendPendingInternal();
   return connection_error_;
-}
-
-// Debian's nghttp2 1.52 counts a CONTINUATION frame once per mem_recv call that delivers part
-// of its 9-byte header, so a valid header block whose CONTINUATION headers were split across
-// small reads could hit the CONTINUATION cap. We therefore hold back an incomplete frame header
-// until it is whole, tracking frame boundaries (after the 24-byte client preface on a server).
-// Complete frames and payload bytes pass through untouched, in as few calls as possible.
-bool ConnectionImpl::receive(absl::string_view input) {
-  while (!input.empty()) {
-    if (preface_remaining_ > 0) {
-      const size_t n = std::min<size_t>(preface_remaining_, input.size());
-      preface_remaining_ -= n;
-      if (!feed(input.substr(0, n))) {
-        return false;
-      }
-      input.remove_prefix(n);
-      continue;
-    }
-    if (payload_remaining_ > 0) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(payload_remaining_, input.size()));
-      payload_remaining_ -= n;
-      if (!feed(input.substr(0, n))) {
-        return false;
-      }
-      input.remove_prefix(n);
-      continue;
-    }
-    if (!header_carry_.empty()) {
-      const size_t n = std::min(kFrameHeaderSize - header_carry_.size(), input.size());
-      header_carry_.append(input.data(), n);
-      input.remove_prefix(n);
-      if (header_carry_.size() < kFrameHeaderSize) {
-        return true;  // still incomplete: wait for the next read
-      }
-      payload_remaining_ = frameLength(header_carry_);
-      const std::string header = std::move(header_carry_);
-      header_carry_.clear();
-      if (!feed(header)) {
-        return false;
-      }
-      continue;
-    }
-    // At a frame boundary: pass every frame whose header is complete, carry the rest.
-    size_t end = 0;
-    while (input.size() - end >= kFrameHeaderSize) {
-      end += kFrameHeaderSize + frameLength(input.substr(end));
-      if (end >= input.size()) {
-        break;
-      }
-    }
-    if (end >= input.size()) {
-      payload_remaining_ = end - input.size();
-      return feed(input);
-    }
-    if (end > 0 && !feed(input.substr(0, end))) {
-      return false;
-    }
-    header_carry_.assign(input.data() + end, input.size() - end);
-    return true;
-  }
-  return true;
 }
 
 bool ConnectionImpl::feed(absl::string_view bytes) {

@@ -16,6 +16,7 @@
 #include "source/common/http/codec.h"
 #include "source/common/http/codec_options.h"
 #include "source/common/http/http2/codec_runtime.h"
+#include "source/common/http/http2/frame_header_aligner.h"
 #include "source/common/http/http2/nghttp2_handles.h"
 #include "source/common/http/http2/protocol_constraints.h"
 #include "source/common/http/http2/stream_impl.h"
@@ -106,9 +107,7 @@ class ConnectionImpl : public virtual Connection {
   friend class Nghttp2Trampolines;
 
   void createSession(const CodecRuntime& runtime);
-  // Hands `input` to nghttp2 so that every frame header arrives whole in one call (see
-  // receive() in the .cc). Returns false once a connection error is recorded.
-  bool receive(absl::string_view input);
+  // One nghttp2_session_mem_recv call; false once a connection error is recorded.
   bool feed(absl::string_view bytes);
   void submitSettings();
   void sendPendingInternal();
@@ -151,10 +150,8 @@ class ConnectionImpl : public virtual Connection {
   std::vector<StreamImpl*> scheduled_resumes_;
   std::vector<StreamImpl*> scheduled_low_watermarks_;
 
-  // Framing state of the input, tracked alongside nghttp2 (see receive()).
-  size_t preface_remaining_ = 0;
-  uint64_t payload_remaining_ = 0;
-  std::string header_carry_;
+  // Hands input to nghttp2 with every frame header whole (see FrameHeaderAligner).
+  FrameHeaderAligner aligner_;
 
   absl::Status connection_error_;
   bool dispatching_ = false;

@@ -455,6 +455,19 @@ TEST_P(ServerCodecTest, ResponseConnectionCloseAndGoAway) {
   EXPECT_TRUE(transport2.end_stream);
 }
 
+TEST_P(ServerCodecTest, GoAwayWhileIdleServesTheNextRequestWithClose) {
+  initialize();
+  codec_->goAway();
+  EXPECT_TRUE(codec_->shouldClose());
+  ASSERT_TRUE(send("GET / HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n").ok());
+  ASSERT_EQ(1u, callbacks_.streams.size());
+  stream(0).respond(200, {{"content-length", "0"}}, "");
+  EXPECT_EQ("HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n", transport_.take());
+  EXPECT_TRUE(transport_.end_stream);
+  ASSERT_TRUE(resume().ok());
+  EXPECT_EQ(1u, callbacks_.streams.size());
+}
+
 TEST_P(ServerCodecTest, ReadDisablePausesDelivery) {
   initialize();
   callbacks_.on_new_stream = [](TestRequestDecoder& s) {

@@ -500,6 +500,267 @@ TEST(Http2CodecTest, ClientGoAwayReachesTheServer) {
   EXPECT_EQ(inflight.body, "bye");
 }
 
+// Raw frames from here on: a peer that does what a codec never would.
+class RawClientTest : public testing::Test {
+ protected:
+  RawClientTest() { createServer({}, {}); }
+
+  void createServer(const Http2Settings& settings, const HeaderLimits& limits,
+                    uint32_t buffer_limit = 1024 * 1024) {
+    server_.reset();
+    transport_ = std::make_unique<TestTransport>(buffer_limit);
+    server_ = std::make_unique<ServerConnectionImpl>(*transport_, callbacks_, settings, limits);
+    transport_->takeOutput();  // the server's SETTINGS
+  }
+
+  absl::Status send(absl::string_view bytes) {
+    buffer::OwnedImpl input(bytes);
+    return server_->dispatch(input);
+  }
+
+  std::vector<Frame> output() { return parseFrames(transport_->takeOutput()); }
+
+  static bool hasFrame(const std::vector<Frame>& frames, uint8_t type, uint32_t stream_id,
+                       uint32_t error_code) {
+    for (const Frame& f : frames) {
+      if (f.type == type && f.stream_id == stream_id && f.errorCode() == error_code) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static bool hasReset(const std::vector<Frame>& frames, uint32_t stream_id) {
+    for (const Frame& f : frames) {
+      if (f.type == kRstStream && f.stream_id == stream_id) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::string preface() { return absl::StrCat(kClientPreface, settings()); }
+
+  TestServerCallbacks callbacks_;
+  std::unique_ptr<TestTransport> transport_;
+  std::unique_ptr<ServerConnectionImpl> server_;
+};
+
+TEST_F(RawClientTest, GarbagePrefaceIsAProtocolError) {
+  const absl::Status status = send("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n");
+  EXPECT_TRUE(isCodecProtocolError(status)) << status;
+  EXPECT_EQ(status.message(), "http2.invalid_preface");
+  // Every later dispatch returns the same error.
+  EXPECT_TRUE(isCodecProtocolError(send(preface())));
+}
+
+TEST_F(RawClientTest, FrameErrorIsAProtocolErrorWithGoAway) {
+  // WINDOW_UPDATE with a zero increment on stream 0 is a connection error.
+  const absl::Status status = send(absl::StrCat(preface(), windowUpdate(0, 0)));
+  EXPECT_TRUE(isCodecProtocolError(status)) << status;
+  EXPECT_TRUE(hasFrame(output(), kGoAway, 0, kProtocolError));
+}
+
+TEST_F(RawClientTest, MaxConcurrentStreamsRefusesExtraStreams) {
+  Http2Settings settings;
+  settings.max_concurrent_streams = 2;
+  createServer(settings, {});
+  // Before the peer acknowledges our SETTINGS: REFUSED_STREAM for the third stream.
+  ASSERT_TRUE(send(absl::StrCat(preface(), headers(1, getRequest(), kEndHeaders),
+                                headers(3, getRequest(), kEndHeaders),
+                                headers(5, getRequest(), kEndHeaders)))
+                  .ok());
+  EXPECT_EQ(callbacks_.streams.size(), 2u);
+  EXPECT_TRUE(hasFrame(output(), kRstStream, 5, kRefusedStream));
+  EXPECT_EQ(server_->protocolConstraints().prematureResets(), 1u);
+  // After the ACK, nghttp2 treats exceeding the limit as a connection error.
+  const absl::Status status =
+      send(absl::StrCat(settingsAck(), headers(7, getRequest(), kEndHeaders)));
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(callbacks_.streams.size(), 2u);
+}
+
+TEST_F(RawClientTest, TooManyHeadersResetsTheStream) {
+  HeaderLimits limits;
+  limits.max_headers_count = 10;
+  createServer({}, limits);
+  Headers request = getRequest();
+  for (int i = 0; i < 10; ++i) {
+    request.push_back({absl::StrCat("x-header-", i), "v"});
+  }
+  ASSERT_TRUE(send(absl::StrCat(preface(), headers(1, request, kEndHeaders | kEndStream),
+                                headers(3, getRequest(), kEndHeaders | kEndStream)))
+                  .ok());
+  // The oversized request never reached the connection manager; the next one did.
+  ASSERT_EQ(callbacks_.streams.size(), 1u);
+  EXPECT_EQ(callbacks_.streams[0]->headers->path(), "/");
+  EXPECT_TRUE(hasReset(output(), 1));
+}
+
+TEST_F(RawClientTest, HeaderBytesAreLimitedWhileTheBlockArrives) {
+  HeaderLimits limits;
+  limits.max_request_headers_kb = 8;
+  createServer({}, limits);
+  // HEADERS + CONTINUATIONs of 4 KiB headers each, without END_HEADERS yet.
+  std::string input = absl::StrCat(preface(), headers(1, getRequest(), kNoFlags));
+  for (int i = 0; i < 4; ++i) {
+    input += continuation(1, hpackBlock({{absl::StrCat("x-big-", i), std::string(4096, 'v')}}),
+                          kNoFlags);
+  }
+  ASSERT_TRUE(send(input).ok());
+  EXPECT_TRUE(hasReset(output(), 1)) << "the stream is reset before the header block ends";
+  EXPECT_TRUE(callbacks_.streams.empty());
+}
+
+TEST_F(RawClientTest, UnderscoreHeadersRejectedOrDropped) {
+  HeaderLimits limits;
+  limits.headers_with_underscores_action = HeadersWithUnderscoresAction::RejectRequest;
+  createServer({}, limits);
+  Headers request = getRequest();
+  request.push_back({"x_bad", "1"});
+  ASSERT_TRUE(send(absl::StrCat(preface(), headers(1, request, kEndHeaders | kEndStream))).ok());
+  EXPECT_TRUE(callbacks_.streams.empty());
+  EXPECT_TRUE(hasReset(output(), 1));
+
+  limits.headers_with_underscores_action = HeadersWithUnderscoresAction::DropHeader;
+  createServer({}, limits);
+  ASSERT_TRUE(send(absl::StrCat(preface(), headers(1, request, kEndHeaders | kEndStream))).ok());
+  ASSERT_EQ(callbacks_.streams.size(), 1u);
+  EXPECT_FALSE(callbacks_.streams[0]->headers->has("x_bad"));
+  EXPECT_EQ(callbacks_.streams[0]->headers->path(), "/");
+}
+
+// Debian's nghttp2 counts a CONTINUATION once per read that carries part of its frame header;
+// the codec hands frame headers over whole, so small reads cannot trip the cap.
+TEST_F(RawClientTest, ContinuationsSplitIntoTinyReadsAreAccepted) {
+  const std::string block = hpackBlock(getRequest());
+  std::string input = absl::StrCat(preface(), frame(kHeaders, kEndStream, 1, block.substr(0, 10)));
+  for (size_t offset = 10; offset < block.size(); offset += 10) {
+    const bool last = offset + 10 >= block.size();
+    input += continuation(1, block.substr(offset, 10), last ? kEndHeaders : kNoFlags);
+  }
+  for (size_t i = 0; i < input.size(); ++i) {
+    ASSERT_TRUE(send(input.substr(i, 1)).ok()) << "byte " << i;
+  }
+  ASSERT_EQ(callbacks_.streams.size(), 1u);
+  EXPECT_EQ(callbacks_.streams[0]->headers->host(), "example.com");
+  EXPECT_TRUE(callbacks_.streams[0]->end_stream);
+}
+
+TEST_F(RawClientTest, ContinuationFloodIsCut) {
+  std::string input = absl::StrCat(preface(), headers(1, getRequest(), kNoFlags));
+  for (int i = 0; i < 50; ++i) {
+    input += continuation(1, hpackBlock({{"x", "y"}}), kNoFlags);
+  }
+  const absl::Status status = send(input);
+  EXPECT_TRUE(isBufferFloodError(status)) << status;
+  EXPECT_EQ(status.message(), "http2.too_many_continuations");
+  EXPECT_TRUE(hasFrame(output(), kGoAway, 0, kEnhanceYourCalm));
+  EXPECT_TRUE(callbacks_.streams.empty());
+}
+
+TEST_F(RawClientTest, EmptyFrameFlood) {
+  const absl::Status status =
+      send(absl::StrCat(preface(), headers(1, getRequest(), kEndHeaders), data(1, "", kNoFlags),
+                        data(1, "", kNoFlags), data(1, "", kNoFlags)));
+  EXPECT_TRUE(isBufferFloodError(status)) << status;
+  EXPECT_EQ(status.message(), "http2.inbound_empty_frames_flood");
+}
+
+TEST_F(RawClientTest, PriorityFlood) {
+  std::string input = preface();
+  for (int i = 0; i < 150; ++i) {
+    input += priority(1, 0, 16);
+  }
+  const absl::Status status = send(input);
+  EXPECT_TRUE(isBufferFloodError(status)) << status;
+  EXPECT_EQ(status.message(), "http2.inbound_priority_frames_flood");
+}
+
+TEST_F(RawClientTest, PingFloodInOneReadIsCapped) {
+  std::string input = preface();
+  for (int i = 0; i < 5000; ++i) {
+    input += ping(i);
+  }
+  const absl::Status status = send(input);
+  EXPECT_TRUE(isBufferFloodError(status)) << status;
+}
+
+// The peer sends PINGs but never reads our ACKs: once the transport is full, queued control
+// frames are counted and the connection fails at max_outbound_control_frames.
+TEST_F(RawClientTest, PingFloodWithoutReadsIsABufferFlood) {
+  Http2Settings settings;
+  settings.max_outbound_control_frames = 1000;
+  createServer(settings, {}, /*buffer_limit=*/16 * 1024);
+  transport_->simulateWatermarks(server_.get());
+  ASSERT_TRUE(send(preface()).ok());
+  absl::Status status;
+  int batches = 0;
+  uint64_t ping_id = 0;
+  while (status.ok() && batches < 100) {
+    std::string pings;
+    for (int i = 0; i < 200; ++i) {
+      pings += ping(++ping_id);
+    }
+    status = send(pings);
+    ++batches;
+  }
+  EXPECT_TRUE(isBufferFloodError(status)) << status;
+  EXPECT_EQ(status.message(), "http2.outbound_control_flood");
+  // 16 KiB hold ~960 ACKs before the watermark; then 1000 more are allowed.
+  EXPECT_GT(ping_id, 1900u);
+  EXPECT_LT(ping_id, 2400u);
+  EXPECT_GE(server_->protocolConstraints().outboundControlFrames(), 1000u);
+  // The transport holds what was queued: bounded by the budget plus the last read's replies.
+  EXPECT_LT(transport_->outbox().length(), 16u * 1024 + (1000 + 200) * 17 + 64);
+}
+
+TEST_F(RawClientTest, ReadingPeerIsNotAFlood) {
+  createServer({}, {}, /*buffer_limit=*/16 * 1024);
+  transport_->simulateWatermarks(server_.get());
+  ASSERT_TRUE(send(preface()).ok());
+  for (int batch = 0; batch < 50; ++batch) {
+    std::string pings;
+    for (int i = 0; i < 200; ++i) {
+      pings += ping(i);
+    }
+    ASSERT_TRUE(send(pings).ok());
+    transport_->takeOutput();  // the peer reads
+  }
+  EXPECT_EQ(server_->protocolConstraints().outboundControlFrames(), 0u);
+}
+
+TEST_F(RawClientTest, RapidResetIsAFlood) {
+  std::string input = preface();
+  for (uint32_t i = 0; i < 200; ++i) {
+    const uint32_t id = 1 + 2 * i;
+    input += headers(id, getRequest(), kEndHeaders);
+    input += rstStream(id, kCancel);
+  }
+  const absl::Status status = send(input);
+  EXPECT_TRUE(isBufferFloodError(status)) << status;
+  EXPECT_EQ(status.message(), "http2.too_many_premature_resets");
+  EXPECT_GE(server_->protocolConstraints().closedStreams(),
+            ProtocolConstraints::kPrematureResetMinStreams);
+  EXPECT_TRUE(hasFrame(output(), kGoAway, 0, kEnhanceYourCalm));
+}
+
+TEST_F(RawClientTest, MadeYouResetCountsStreamsWeResetForThePeer) {
+  // Requests that break our limits make *us* reset them; they count as premature too.
+  HeaderLimits limits;
+  limits.max_headers_count = 4;
+  createServer({}, limits);
+  std::string input = preface();
+  Headers request = getRequest();
+  request.push_back({"x-one-too-many", "1"});
+  for (uint32_t i = 0; i < 150; ++i) {
+    input += headers(1 + 2 * i, request, kEndHeaders | kEndStream);
+  }
+  const absl::Status status = send(input);
+  EXPECT_TRUE(isBufferFloodError(status)) << status;
+  EXPECT_EQ(status.message(), "http2.too_many_premature_resets");
+}
+
 TEST(Http2CodecRapidResetTest, CodecClientResettingEveryStreamIsAFlood) {
   CodecPair pair;
   for (int i = 0; i < 200; ++i) {

@@ -68,7 +68,8 @@ void TcpProxyFilter::connectUpstream() {
     callbacks_->connection().close(network::ConnectionCloseType::NoFlush);
     return;
   }
-  upstream_ = network::createClientConnection(callbacks_->dispatcher(), host_->address());
+  upstream_ = network::createClientConnection(callbacks_->dispatcher(), host_->address(), nullptr,
+                                              cluster_->createTransportSocket());
   upstream_->setBufferLimits(cluster_->perConnectionBufferLimitBytes());
   upstream_->addConnectionCallbacks(upstream_callbacks_);
   upstream_->setReadCallback(&upstream_callbacks_);

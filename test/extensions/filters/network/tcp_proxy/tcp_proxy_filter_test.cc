@@ -189,7 +189,7 @@ class TcpProxyFilterTest : public testing::Test {
     }
     auto config = std::make_shared<const server::ListenerConfig>(
         listener_proto, proxy_address_, std::vector<network::FilterFactoryCb>{*factory},
-        store_.createScope("listener.proxy."));
+        network::TransportSocketFactoryCb(), store_.createScope("listener.proxy."));
     listener_ = std::make_unique<server::ActiveListener>(dispatcher_, config, shared_socket);
   }
 

@@ -1,0 +1,150 @@
+#include "test/integration/http/http_proxy.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+#include "test/test_common/file_util.h"
+#include "test/test_common/wait_for.h"
+
+#include "re2/re2.h"
+
+namespace waystone::test {
+namespace {
+
+// The port the listener `name` bound, from the text form of GET /listeners ("<name>::<ip>:<port>"
+// per line). (test/integration's integration_util has the same helper, private to its package.)
+absl::StatusOr<uint16_t> boundListenerPort(WaystoneProcess& process, absl::string_view name) {
+  absl::StatusOr<HttpResponse> response = process.admin("GET", "/listeners");
+  if (!response.ok()) {
+    return response.status();
+  }
+  for (absl::string_view line : absl::StrSplit(response->body, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> parts = absl::StrSplit(line, absl::MaxSplits("::", 1));
+    if (parts.size() == 2 && parts[0] == name) {
+      const size_t colon = parts[1].rfind(':');
+      uint32_t port = 0;
+      if (colon != absl::string_view::npos && absl::SimpleAtoi(parts[1].substr(colon + 1), &port)) {
+        return static_cast<uint16_t>(port);
+      }
+    }
+  }
+  return absl::NotFoundError(
+      absl::StrCat("listener ", name, " not in /listeners: ", response->body));
+}
+
+// Percent-encodes what a query parameter value must not carry raw.
+std::string urlEncode(absl::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-') {
+      out.push_back(c);
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpProxy>> HttpProxy::start(const BootstrapBuilder& bootstrap,
+                                                            int concurrency) {
+  WaystoneOptions options;
+  options.bootstrap_yaml = bootstrap.build();
+  options.concurrency = concurrency;
+  absl::StatusOr<std::unique_ptr<WaystoneProcess>> process =
+      WaystoneProcess::start(std::move(options));
+  if (!process.ok()) {
+    return process.status();
+  }
+  std::unique_ptr<HttpProxy> proxy(new HttpProxy());
+  proxy->process_ = std::move(*process);
+  proxy->stat_prefix_ = bootstrap.statPrefix();
+  if (!proxy->process_->waitReady(std::chrono::seconds(30))) {
+    return absl::UnavailableError(
+        absl::StrCat("waystone did not become ready\n", proxy->process_->logs()));
+  }
+  absl::StatusOr<uint16_t> port = boundListenerPort(*proxy->process_, "http");
+  if (!port.ok()) {
+    return absl::Status(port.status().code(),
+                        absl::StrCat(port.status().message(), "\n", proxy->process_->logs()));
+  }
+  proxy->port_ = *port;
+  return proxy;
+}
+
+std::string HttpProxy::url(absl::string_view path) const {
+  return absl::StrCat("http://127.0.0.1:", port_, path);
+}
+
+std::optional<uint64_t> HttpProxy::stat(absl::string_view name) {
+  const std::string filter = absl::StrCat("^", RE2::QuoteMeta(std::string(name)), "$");
+  absl::StatusOr<HttpResponse> response =
+      process_->admin("GET", absl::StrCat("/stats?filter=", urlEncode(filter)));
+  if (!response.ok() || response->status != 200) {
+    return std::nullopt;
+  }
+  for (absl::string_view line : absl::StrSplit(response->body, '\n', absl::SkipEmpty())) {
+    uint64_t value = 0;
+    if (absl::ConsumePrefix(&line, name) && absl::ConsumePrefix(&line, ": ") &&
+        absl::SimpleAtoi(line, &value)) {
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> HttpProxy::httpStat(absl::string_view name) {
+  return stat(absl::StrCat("http.", stat_prefix_, ".", name));
+}
+
+std::optional<uint64_t> HttpProxy::clusterStat(absl::string_view cluster, absl::string_view name) {
+  return stat(absl::StrCat("cluster.", cluster, ".", name));
+}
+
+bool HttpProxy::waitForStat(absl::string_view name, uint64_t value,
+                            std::chrono::milliseconds timeout) {
+  return waitFor(
+      [&] {
+        const std::optional<uint64_t> current = stat(name);
+        return current.has_value() && *current >= value;
+      },
+      timeout, std::chrono::milliseconds(20));
+}
+
+absl::StatusOr<ProcessMemory> HttpProxy::memory() const {
+  absl::StatusOr<std::string> status =
+      readFile(absl::StrCat("/proc/", process_->process().pid(), "/status"));
+  if (!status.ok()) {
+    return status.status();
+  }
+  ProcessMemory memory;
+  bool have_rss = false;
+  bool have_peak = false;
+  for (absl::string_view line : absl::StrSplit(*status, '\n')) {
+    uint64_t* field = nullptr;
+    if (absl::ConsumePrefix(&line, "VmRSS:")) {
+      field = &memory.rss_kb;
+      have_rss = true;
+    } else if (absl::ConsumePrefix(&line, "VmHWM:")) {
+      field = &memory.peak_kb;
+      have_peak = true;
+    } else {
+      continue;
+    }
+    line = absl::StripAsciiWhitespace(line);
+    absl::ConsumeSuffix(&line, "kB");
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(line), field)) {
+      return absl::InternalError(absl::StrCat("unparseable /proc status line: ", line));
+    }
+  }
+  if (!have_rss || !have_peak) {
+    return absl::InternalError("no VmRSS/VmHWM in /proc/<pid>/status");
+  }
+  return memory;
+}
+
+}  // namespace waystone::test
