@@ -68,7 +68,7 @@ class StreamingRequestParser {
       const absl::string_view data(at, length);
       parser->pattern_.update(data);
       const size_t room = BackendRequest::kMaxKeptBody - request.request.body.size();
-      request.request.body.append(data.substr(0, std::min(room, data.size())));
+      request.request.body.append(data.data(), std::min(room, data.size()));
       return 0;
     };
     settings_.on_message_complete = [](http_parser* p) {

@@ -9,8 +9,8 @@
 // Each input is one HTTP/1 byte stream; its first byte selects the codec settings and how the
 // stream is cut into reads. The checks: no crash (ASan in the fuzzer), errors only of the
 // documented kinds, nothing written after the end of the output, decoder events in order, the
-// same events whatever the read sizes (split invariance), and bounded memory: the codec never holds more input than it was given, and delivered header maps
-// stay within the configured limit.
+// same events whatever the read sizes (split invariance), and bounded memory: the codec never holds
+// more input than it was given, and delivered header maps stay within the configured limit.
 
 #include <cstddef>
 #include <cstdint>
@@ -184,9 +184,10 @@ std::string runClient(absl::string_view bytes, const Knobs& knobs, absl::string_
     checkHeaders(decoder->headers.get(), knobs.limits);
     WAYSTONE_FUZZ_CHECK(decoder->body.size() <= bytes.size());
     if (status.ok()) {
-      absl::StrAppend(&transcript, decoder->informational.size(), transcriptOf(decoder->headers.get()),
-                      decoder->headers_end_stream, "|", decoder->body, "|",
-                      transcriptOf(decoder->trailers.get()), decoder->ended, "\n");
+      absl::StrAppend(&transcript, decoder->informational.size(),
+                      transcriptOf(decoder->headers.get()), decoder->headers_end_stream, "|",
+                      decoder->body, "|", transcriptOf(decoder->trailers.get()), decoder->ended,
+                      "\n");
     }
   }
   return transcript;
