@@ -48,6 +48,9 @@ Server::~Server() {
   for (auto& worker : workers_) {
     worker->stop();
   }
+  // Worker cluster managers hold connections registered with the workers' loops: free them
+  // while those loops still exist.
+  worker_cluster_managers_.reset();
   workers_.clear();
   admin_.reset();
 }
@@ -212,6 +215,7 @@ int Server::run() {
   for (auto& worker : workers_) {
     worker->stop();
   }
+  worker_cluster_managers_.reset();
   workers_.clear();
   WAYSTONE_LOG(info, main, "exiting");
   return 0;
