@@ -206,7 +206,9 @@ int Server::run() {
   listener_manager_->startWorkers(workers_);
   for (auto& worker : workers_) {
     // Each worker reports back once its loop runs with the listeners added.
-    worker->start([this] { dispatcher_->post([this] { onWorkerStarted(); }); });
+    Worker* w = worker.get();
+    worker->start([this] { dispatcher_->post([this] { onWorkerStarted(); }); },
+                  [this, w] { worker_cluster_managers_->releaseWorker(w->dispatcher()); });
   }
 
   dispatcher_->run(event::Dispatcher::RunType::RunUntilExit);

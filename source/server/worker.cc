@@ -14,11 +14,13 @@ Worker::Worker(uint32_t index)
 
 Worker::~Worker() { stop(); }
 
-void Worker::start(std::function<void()> on_started) {
-  thread_ = std::thread([this, cb = std::move(on_started)]() mutable { threadRoutine(cb); });
+void Worker::start(std::function<void()> on_started, std::function<void()> on_exit) {
+  thread_ = std::thread([this, started = std::move(on_started), exit = std::move(on_exit)]() {
+    threadRoutine(started, exit);
+  });
 }
 
-void Worker::threadRoutine(std::function<void()> on_started) {
+void Worker::threadRoutine(std::function<void()> on_started, std::function<void()> on_exit) {
   // The thread name shows up in top/perf; Linux limits it to 15 characters.
   pthread_setname_np(pthread_self(), absl::StrCat("wrk:worker_", index_).substr(0, 15).c_str());
   WAYSTONE_LOG(debug, main, "worker %d entering dispatch loop", index_);
@@ -26,6 +28,10 @@ void Worker::threadRoutine(std::function<void()> on_started) {
   dispatcher_->run(event::Dispatcher::RunType::RunUntilExit);
   // Tear down on this thread: connections and listeners belong to this dispatcher.
   listeners_.clear();
+  if (on_exit) {
+    on_exit();
+  }
+  dispatcher_->clearDeferredDeleteList();
   WAYSTONE_LOG(debug, main, "worker %d exited dispatch loop", index_);
 }
 

@@ -19,7 +19,9 @@ class Worker {
   ~Worker();
 
   // Starts the thread; `on_started` runs on the worker thread once its loop is running.
-  void start(std::function<void()> on_started);
+  // `on_exit` runs on the worker thread after its listeners and connections are gone: the
+  // place to free other per-worker state tied to this loop.
+  void start(std::function<void()> on_started, std::function<void()> on_exit = nullptr);
 
   // Adds a listener. Called on the main thread; the work happens on the worker.
   void addListener(ListenerConfigConstSharedPtr config,
@@ -32,7 +34,7 @@ class Worker {
   event::Dispatcher& dispatcher() { return *dispatcher_; }
 
  private:
-  void threadRoutine(std::function<void()> on_started);
+  void threadRoutine(std::function<void()> on_started, std::function<void()> on_exit);
 
   const uint32_t index_;
   std::unique_ptr<event::DispatcherImpl> dispatcher_;

@@ -69,6 +69,14 @@ class WorkerClusterManagers {
 
   // Builds the cluster manager for one worker (on the main thread, before it runs).
   void addWorker(event::Dispatcher& dispatcher, uint64_t seed);
+  // Frees one worker's cluster manager; called on that worker's thread as it exits. The map
+  // itself does not change, so other workers' lookups stay safe.
+  void releaseWorker(event::Dispatcher& dispatcher) {
+    auto it = managers_.find(&dispatcher);
+    if (it != managers_.end()) {
+      it->second.reset();
+    }
+  }
   // nullptr for a dispatcher that is not a worker's.
   ThreadLocalClusterManager* forDispatcher(event::Dispatcher& dispatcher) const {
     auto it = managers_.find(&dispatcher);

@@ -36,12 +36,13 @@ class DispatcherImpl final : public Dispatcher {
   void updateApproximateMonotonicTime() override;
 
   event_base& base() { return *base_; }
+  // Frees what deferredDelete() queued, now (the owning thread's last act before it exits).
+  void clearDeferredDeleteList();
 
  private:
   static void onPost(evutil_socket_t, short, void* arg);
   static void onDeferredDelete(evutil_socket_t, short, void* arg);
   void runPostCallbacks();
-  void clearDeferredDeleteList();
 
   const std::string name_;
   libevent::BasePtr base_;

@@ -34,7 +34,7 @@ class RetryTimeoutIntegrationTest : public ::testing::Test {
   // One route "/" to cluster "backend" with the given route action fields (retry_policy,
   // timeout, ...), the cluster made of `ports` (the scripted backend by default).
   void startProxy(absl::string_view route_fields, std::vector<uint16_t> ports = {},
-                  const ClusterOptions& cluster = {}) {
+                  const ClusterOptions& cluster = {}, int concurrency = 2) {
     if (ports.empty()) {
       ports.push_back(backend_->port());
     }
@@ -50,7 +50,7 @@ virtual_hosts:
       cluster: backend
 )",
                                           BootstrapBuilder::reindent(route_fields, 6)));
-    auto proxy = HttpProxy::start(bootstrap);
+    auto proxy = HttpProxy::start(bootstrap, concurrency);
     ASSERT_TRUE(proxy.ok()) << proxy.status();
     proxy_ = std::move(*proxy);
   }
@@ -85,7 +85,9 @@ TEST_F(RetryTimeoutIntegrationTest, RetriesOn5xxUntilSuccess) {
   EXPECT_EQ(clusterStat("upstream_rq_retry"), 2u);
   EXPECT_EQ(clusterStat("upstream_rq_retry_success"), 1u);
   EXPECT_EQ(clusterStat("upstream_rq_total"), 3u);
-  EXPECT_EQ(clusterStat("upstream_rq_5xx"), 2u);
+  // As in Envoy, responses that were retried are not counted as upstream_rq_<code> (Envoy counts
+  // them under retry.upstream_rq_<code>); only the one that went to the client is.
+  EXPECT_EQ(clusterStat("upstream_rq_5xx"), 0u);
   EXPECT_EQ(clusterStat("upstream_rq_2xx"), 1u);
   EXPECT_EQ(proxy_->httpStat("downstream_rq_2xx"), 1u);
   EXPECT_EQ(proxy_->httpStat("downstream_rq_5xx"), 0u);
@@ -104,7 +106,9 @@ TEST_F(RetryTimeoutIntegrationTest, RetriesExhaustedReturnTheLast5xx) {
   EXPECT_EQ(backend_->requestCount(), 3u);
   EXPECT_EQ(clusterStat("upstream_rq_retry"), 2u);
   EXPECT_EQ(clusterStat("upstream_rq_retry_limit_exceeded"), 1u);
+  // Envoy counts a retry success only when the response after a retry is not retriable itself.
   EXPECT_EQ(clusterStat("upstream_rq_retry_success"), 0u);
+  EXPECT_EQ(clusterStat("upstream_rq_5xx"), 1u);
   EXPECT_EQ(proxy_->httpStat("downstream_rq_5xx"), 1u);
 }
 
@@ -207,9 +211,10 @@ TEST_F(RetryTimeoutIntegrationTest, ConnectFailureIsRetriedOnAnotherHost) {
   EXPECT_EQ(proxy_->httpStat("downstream_rq_2xx"), static_cast<uint64_t>(kRequests));
 }
 
-TEST_F(RetryTimeoutIntegrationTest, RouteTimeoutGives504) {
-  ASSERT_NO_FATAL_FAILURE(startProxy("timeout: 0.3s"));
-  backend_->setDefault(BackendResponse::hang());
+TEST_F(RetryTimeoutIntegrationTest, RouteTimeoutGives504AndTheHungConnectionIsNotReused) {
+  // One worker, so that the next request meets the same upstream connection pool.
+  ASSERT_NO_FATAL_FAILURE(startProxy("timeout: 0.3s", {}, {}, /*concurrency=*/1));
+  backend_->enqueue(BackendResponse::hang());
   HttpClient client = proxy_->client();
   const auto start = steady_clock::now();
   auto response = client.get("/slow", std::chrono::seconds(10));
@@ -222,6 +227,41 @@ TEST_F(RetryTimeoutIntegrationTest, RouteTimeoutGives504) {
   EXPECT_EQ(clusterStat("upstream_rq_timeout"), 1u);
   EXPECT_EQ(proxy_->httpStat("downstream_rq_5xx"), 1u);
   EXPECT_EQ(backend_->requestCount(), 1u);
+
+  // The timed-out request is still outstanding on its HTTP/1.1 connection: that connection can
+  // never carry another request (its late response would answer the wrong one). The next request
+  // needs a new connection and gets the backend's answer.
+  auto next = client.get("/after-timeout", std::chrono::seconds(10));
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->status, 200) << next->body;
+  EXPECT_EQ(next->body, "backend: GET /after-timeout");
+  EXPECT_EQ(backend_->connectionCount(), 2u);
+  EXPECT_EQ(clusterStat("upstream_cx_total"), 2u);
+}
+
+TEST_F(RetryTimeoutIntegrationTest, LateResponseNeverAnswersAnotherRequest) {
+  ASSERT_NO_FATAL_FAILURE(startProxy("timeout: 0.3s", {}, {}, /*concurrency=*/1));
+  backend_->enqueue(BackendResponse::hold(200, "late answer to /first"));
+  HttpClient client = proxy_->client();
+  auto first = client.get("/first", std::chrono::seconds(10));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->status, 504);
+
+  // The second request is sent, then the backend finally answers the first one.
+  std::optional<absl::StatusOr<HttpResponse>> second;
+  std::thread sender([&] {
+    HttpClient other = proxy_->client();
+    second = other.get("/second", std::chrono::seconds(10));
+  });
+  const bool dispatched = proxy_->waitForStat("cluster.backend.upstream_rq_total", 2);
+  backend_->releaseHeld();
+  sender.join();
+  EXPECT_TRUE(dispatched);
+  ASSERT_TRUE(second.has_value());
+  ASSERT_TRUE(second->ok()) << second->status();
+  EXPECT_EQ((*second)->status, 200);
+  EXPECT_EQ((*second)->body, "backend: GET /second")
+      << "the response to a timed-out request answered a later one";
 }
 
 TEST_F(RetryTimeoutIntegrationTest, PerTryTimeoutRetriesThenSucceeds) {

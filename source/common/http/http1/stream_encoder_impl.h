@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -65,8 +66,8 @@ class StreamEncoderImpl : public virtual StreamEncoder, public Stream {
  protected:
   explicit StreamEncoderImpl(ConnectionImpl& connection) : connection_(connection) {}
 
-  // Writes the headers after the start line: every non-pseudo entry except the ones named in
-  // `skip` (framing headers the codec writes itself), then `extra` lines.
+  // Writes the headers after the start line: every non-pseudo entry, in order, except the ones
+  // named in `skip` (framing headers the codec decides itself).
   static void writeHeaderBlock(buffer::Instance& out, const HeaderMap& headers,
                                std::initializer_list<absl::string_view> skip);
   void encodeTrailersBase(const HeaderMap& trailers);
