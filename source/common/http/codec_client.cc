@@ -1,5 +1,6 @@
 #include "source/common/http/codec_client.h"
 
+#include "source/common/buffer/buffer_impl.h"
 #include "source/common/common/logger.h"
 #include "source/common/http/codec_factory.h"
 
@@ -154,7 +155,12 @@ void CodecClient::onData(buffer::Instance& data, bool end_stream) {
     return;
   }
   if (end_stream) {
-    // The upstream closed its side; HTTP/1 close-delimited bodies end here.
+    // The upstream closed its side: an empty dispatch tells the codec, which completes an
+    // HTTP/1 close-delimited body (instead of resetting it), then the connection goes.
+    buffer::OwnedImpl empty;
+    if (codec_ != nullptr) {
+      (void)codec_->dispatch(empty);
+    }
     close();
   }
 }
