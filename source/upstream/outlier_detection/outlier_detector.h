@@ -50,10 +50,12 @@ struct OutlierDetectionStats {
 // flips the host's flag in the shared PrioritySet so every worker's load balancer treats it as
 // unhealthy.
 //
-// Lifetime: create(), and the destructor, run on the main thread. Posted decisions hold a
-// weak_ptr, so a decision that arrives after the detector is gone is dropped. The destructor
-// cancels the interval timer and returns every host it ejected to service (the flags live in a
-// PrioritySet that may outlive the detector, and nothing else would ever clear them).
+// Lifetime: create(), and the destructor, run on the main thread; so the last reference must be
+// dropped there (workers should reach the detector only through something the main thread
+// frees after they have stopped, like ClusterLoadBalancing). Posted decisions hold a weak_ptr, so a
+// decision that arrives after the detector is gone is dropped. The destructor cancels the interval
+// timer and returns every host it ejected to service (the flags live in a PrioritySet that may
+// outlive the detector, and nothing else would ever clear them).
 class OutlierDetector : public std::enable_shared_from_this<OutlierDetector> {
   struct Passkey {};
 
@@ -66,8 +68,8 @@ class OutlierDetector : public std::enable_shared_from_this<OutlierDetector> {
   // errors (must be false), monitors, success-rate ejection with an explicit
   // enforcing_success_rate > 0, failure-percentage ejection with enforcing_failure_percentage
   // > 0. Left unset, enforcing_success_rate is ignored (Envoy would default it to 100; Istio
-  // always sends 0). `seed` seeds the enforcement and jitter draws (std::random_device when
-  // unset).
+  // always sends 0). `seed` seeds the enforcement and jitter draws (clock-derived when unset).
+  // Call on the main thread: it arms the interval timer on `main_dispatcher`.
   static absl::StatusOr<std::shared_ptr<OutlierDetector>> create(
       const envoy::config::cluster::v3::OutlierDetection& config,
       lb::PrioritySetConstSharedPtr priority_set, event::Dispatcher& main_dispatcher,

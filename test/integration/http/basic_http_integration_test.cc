@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
@@ -14,6 +15,7 @@
 
 #include "test/integration/http/bootstrap_builder.h"
 #include "test/integration/http/http_proxy.h"
+#include "test/integration/http/scripted_backend.h"
 #include "test/test_common/http_client.h"
 #include "test/test_common/test_http_server.h"
 
@@ -68,8 +70,8 @@ TEST_F(BasicHttpIntegrationTest, GetAndPostWithBodiesOverHttp1) {
   for (int i = 0; i < 300000; ++i) {
     payload.push_back(static_cast<char>(i * 7 % 256));
   }
-  auto post = client.request("POST", "/upload", {{"Content-Type", "application/octet-stream"}},
-                             payload);
+  auto post =
+      client.request("POST", "/upload", {{"Content-Type", "application/octet-stream"}}, payload);
   ASSERT_TRUE(post.ok()) << post.status();
   EXPECT_EQ(post->status, 200);
   EXPECT_EQ(post->body, "hello from backend: POST /upload");
@@ -106,11 +108,11 @@ TEST_F(BasicHttpIntegrationTest, KeepAliveReusesDownstreamAndUpstreamConnections
                                    {{"Connection", "keep-alive"}}, i % 2 == 0 ? "" : "body");
     ASSERT_TRUE(response.ok()) << "request " << i << ": " << response.status();
     EXPECT_EQ(response->status, 200);
-    EXPECT_EQ(response->body, absl::StrCat("hello from backend: ", i % 2 == 0 ? "GET" : "POST",
-                                           " /k", i));
+    EXPECT_EQ(response->body,
+              absl::StrCat("hello from backend: ", i % 2 == 0 ? "GET" : "POST", " /k", i));
     EXPECT_NE(response->header("connection"), "close");
-    EXPECT_TRUE(client.connected()) << "the proxy closed a keep-alive connection after request "
-                                    << i;
+    EXPECT_TRUE(client.connected())
+        << "the proxy closed a keep-alive connection after request " << i;
   }
   EXPECT_EQ(proxy_->httpStat("downstream_cx_total"), 1u);
   EXPECT_EQ(proxy_->httpStat("downstream_rq_total"), static_cast<uint64_t>(kRequests));
@@ -203,6 +205,69 @@ TEST_F(BasicHttpIntegrationTest, ForwardedForAppendedWithUseRemoteAddress) {
   EXPECT_EQ(hops, (std::vector<std::string>{"203.0.113.7", "127.0.0.1"})) << "xff: " << xff;
 }
 
+// Connection, Keep-Alive, Proxy-Connection and the like describe one hop (RFC 9110 7.6.1): a
+// proxy must not forward them. A client's "Connection: close" reaching the backend would make
+// the backend close the pooled upstream connection after every response.
+TEST_F(BasicHttpIntegrationTest, HopByHopHeadersAreNotForwarded) {
+  ASSERT_NO_FATAL_FAILURE(startProxy());
+  backend_->setResponse(200, "ok", {{"Keep-Alive", "timeout=5"}, {"Proxy-Connection", "close"}});
+  HttpClient client = proxy_->client();
+  auto response = client.request("GET", "/hop",
+                                 {{"Connection", "close, X-Hop"},
+                                  {"X-Hop", "named by Connection"},
+                                  {"Keep-Alive", "timeout=30"},
+                                  {"Proxy-Connection", "keep-alive"},
+                                  {"X-End-To-End", "kept"}});
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+  const HttpHeaders seen = backend_->lastRequestHeaders();
+  EXPECT_EQ(findHeader(seen, "connection"), "");
+  EXPECT_EQ(findHeader(seen, "keep-alive"), "");
+  EXPECT_EQ(findHeader(seen, "proxy-connection"), "");
+  EXPECT_EQ(findHeader(seen, "x-end-to-end"), "kept");
+  EXPECT_EQ(response->header("keep-alive"), "");
+  EXPECT_EQ(response->header("proxy-connection"), "");
+
+  // So the upstream connection stays open for the next client, even though every client here
+  // closes its own connection.
+  for (int i = 0; i < 3; ++i) {
+    HttpClient once = proxy_->client();
+    auto next = once.request("GET", "/again", {{"Connection", "close"}});
+    ASSERT_TRUE(next.ok()) << next.status();
+    EXPECT_EQ(next->status, 200);
+  }
+}
+
+// A backend that answers "Connection: close" ends the connection's use: the proxy must not send
+// another request on it (RFC 9112 9.6), even if the backend is slow to actually close it. This
+// backend keeps the socket open and would even answer, so reuse shows as one connection.
+TEST_F(BasicHttpIntegrationTest, UpstreamConnectionNotReusedAfterConnectionClose) {
+  auto scripted = ScriptedBackend::start("lingering");
+  ASSERT_TRUE(scripted.ok()) << scripted.status();
+  (*scripted)->setDefault(BackendResponse::respond(200, "closing", {{"Connection", "close"}}));
+  BootstrapBuilder bootstrap;
+  bootstrap.addCluster("backend", {(*scripted)->port()});
+  // One worker: both requests meet the same connection pool.
+  auto proxy = HttpProxy::start(bootstrap, /*concurrency=*/1);
+  ASSERT_TRUE(proxy.ok()) << proxy.status();
+  proxy_ = std::move(*proxy);
+
+  HttpClient client = proxy_->client();
+  for (int i = 0; i < 2; ++i) {
+    auto response =
+        client.request("GET", absl::StrCat("/close", i), {{"Connection", "keep-alive"}});
+    ASSERT_TRUE(response.ok()) << "request " << i << ": " << response.status();
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "closing");
+    // The backend's Connection header is about the upstream hop only.
+    EXPECT_NE(response->header("connection"), "close") << "request " << i;
+  }
+  EXPECT_EQ((*scripted)->requestCount(), 2u);
+  EXPECT_EQ((*scripted)->connectionCount(), 2u) << "the second request reused the connection "
+                                                   "the backend had asked to close";
+  EXPECT_EQ(proxy_->clusterStat("backend", "upstream_cx_total"), 2u);
+}
+
 TEST_F(BasicHttpIntegrationTest, NoRouteIs404AndUnknownClusterIs503) {
   ASSERT_NO_FATAL_FAILURE(startProxy(R"(
     validate_clusters: false
@@ -260,11 +325,10 @@ TEST_F(BasicHttpIntegrationTest, HeaderMutationAddsRequestAndResponseHeaders) {
   )"));
   backend_->setResponse(200, "mutated", {{"X-Backend-Private", "leak"}});
   HttpClient client = proxy_->client();
-  auto response =
-      client.request("GET", "/mutate?q=1",
-                     {{"User-Agent", "integration-agent/1.0"},
-                      {"X-Tenant", "blue"},
-                      {"X-Internal-Secret", "do-not-forward"}});
+  auto response = client.request("GET", "/mutate?q=1",
+                                 {{"User-Agent", "integration-agent/1.0"},
+                                  {"X-Tenant", "blue"},
+                                  {"X-Internal-Secret", "do-not-forward"}});
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body, "mutated");

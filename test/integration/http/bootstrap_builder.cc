@@ -75,7 +75,8 @@ std::string BootstrapBuilder::build() const {
           route: { cluster: )",
                                 clusters_.front().name, " }\n");
   }
-  std::string yaml = absl::StrCat(R"(node:
+  std::string yaml =
+      absl::StrCat(R"(node:
   id: http-integration-test
   cluster: http-integration-test
 admin:
@@ -92,12 +93,11 @@ static_resources:
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: )",
-                                  stat_prefix_, R"(
+                   stat_prefix_, R"(
           codec_type: AUTO
 )",
-                                  reindent(connection_manager_fields_, 10),
-                                  "          route_config:\n", reindent(route_config, 12),
-                                  "          http_filters:\n");
+                   reindent(connection_manager_fields_, 10), "          route_config:\n",
+                   reindent(route_config, 12), "          http_filters:\n");
   for (const std::string& filter : http_filters_) {
     absl::StrAppend(&yaml, reindent(filter, 10));
   }

@@ -34,8 +34,7 @@ absl::StatusOr<std::string> findTool(absl::string_view name) {
                                           "); tools/setup installs the test peers"));
 }
 
-absl::StatusOr<ToolResult> runTool(std::vector<std::string> argv,
-                                   std::chrono::milliseconds timeout,
+absl::StatusOr<ToolResult> runTool(std::vector<std::string> argv, std::chrono::milliseconds timeout,
                                    ChildProcess::Environment env) {
   if (argv.empty()) {
     return absl::InvalidArgumentError("runTool: empty argv");

@@ -30,8 +30,7 @@ absl::StatusOr<std::string> findTool(absl::string_view name);
 // Runs argv to completion; argv[0] is resolved with findTool when it has no '/'. A run still
 // going at the deadline is killed (with its process group) and reported as DeadlineExceeded,
 // with its output so far.
-absl::StatusOr<ToolResult> runTool(std::vector<std::string> argv,
-                                   std::chrono::milliseconds timeout,
+absl::StatusOr<ToolResult> runTool(std::vector<std::string> argv, std::chrono::milliseconds timeout,
                                    ChildProcess::Environment env = {});
 
 }  // namespace waystone::test

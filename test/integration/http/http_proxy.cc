@@ -5,11 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "re2/re2.h"
 
 #include "test/test_common/file_util.h"
 #include "test/test_common/wait_for.h"
-
-#include "re2/re2.h"
 
 namespace waystone::test {
 namespace {

@@ -1,9 +1,10 @@
 #include "test/integration/http/nginx_process.h"
 
 #include <signal.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include <sys/stat.h>
 
 #include "test/integration/http/external_tool.h"
 #include "test/test_common/file_util.h"
@@ -13,35 +14,37 @@
 namespace waystone::test {
 namespace {
 
-std::string nginxConfig(const TempDir& dir, const std::string& root, uint16_t port) {
+std::string nginxConfig(const TempDir& dir, const std::string& root, uint16_t port, bool http2) {
   return absl::StrCat(
       // One process: with a master, workers of a root nginx switch to "nobody", who cannot read
-      // the test's private directories.
-      "daemon off;\nmaster_process off;\n",
-      "error_log ", dir.file("error.log"), " info;\n",  //
-      "pid ", dir.file("nginx.pid"), ";\n",             //
-      "events { worker_connections 1024; }\n",          //
-      "http {\n",                                       //
-      "  access_log ", dir.file("access.log"), ";\n",   //
-      "  client_body_temp_path ", dir.file("client_body"), ";\n",
-      "  proxy_temp_path ", dir.file("proxy"), ";\n",    //
-      "  fastcgi_temp_path ", dir.file("fastcgi"), ";\n",  //
-      "  uwsgi_temp_path ", dir.file("uwsgi"), ";\n",      //
-      "  scgi_temp_path ", dir.file("scgi"), ";\n",        //
-      "  default_type application/octet-stream;\n",        //
-      "  sendfile on;\n",                                  //
-      "  keepalive_requests 100000;\n",                    //
-      "  keepalive_timeout 60s;\n",                        //
-      "  server {\n",                                      //
-      "    listen 127.0.0.1:", port, ";\n",                //
-      "    root ", root, ";\n",                            //
-      "  }\n",                                             //
+      // the test's private directories. A root nginx still chowns its temporary directories to
+      // `user`, and "nobody" has no mapping in Bazel's sandbox: stay root (ignored, with a
+      // warning, when the test does not run as root).
+      "daemon off;\nmaster_process off;\n", ::geteuid() == 0 ? "user root;\n" : "", "error_log ",
+      dir.file("error.log"), " info;\n",               //
+      "pid ", dir.file("nginx.pid"), ";\n",            //
+      "events { worker_connections 1024; }\n",         //
+      "http {\n",                                      //
+      "  access_log ", dir.file("access.log"), ";\n",  //
+      "  client_body_temp_path ", dir.file("client_body"), ";\n", "  proxy_temp_path ",
+      dir.file("proxy"), ";\n",                                                               //
+      "  fastcgi_temp_path ", dir.file("fastcgi"), ";\n",                                     //
+      "  uwsgi_temp_path ", dir.file("uwsgi"), ";\n",                                         //
+      "  scgi_temp_path ", dir.file("scgi"), ";\n",                                           //
+      "  default_type application/octet-stream;\n",                                           //
+      "  sendfile on;\n",                                                                     //
+      "  keepalive_requests 100000;\n",                                                       //
+      "  keepalive_timeout 60s;\n",                                                           //
+      "  server {\n",                                                                         //
+      "    listen 127.0.0.1:", port, http2 ? " http2" : "", ";\n", "    root ", root, ";\n",  //
+      "  }\n",                                                                                //
       "}\n");
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<NginxProcess>> NginxProcess::start(const std::string& root) {
+absl::StatusOr<std::unique_ptr<NginxProcess>> NginxProcess::start(const std::string& root,
+                                                                  bool http2) {
   absl::StatusOr<std::string> binary = findTool("nginx");
   if (!binary.ok()) {
     return binary.status();
@@ -57,12 +60,12 @@ absl::StatusOr<std::unique_ptr<NginxProcess>> NginxProcess::start(const std::str
       return absl::UnavailableError("no free TCP port for nginx");
     }
     const std::string config = dir.file("nginx.conf");
-    if (absl::Status status = writeFile(config, nginxConfig(dir, root, nginx->port_));
+    if (absl::Status status = writeFile(config, nginxConfig(dir, root, nginx->port_, http2));
         !status.ok()) {
       return status;
     }
-    auto process = ChildProcess::start(
-        {*binary, "-c", config, "-p", dir.path(), "-e", dir.file("error.log")});
+    auto process =
+        ChildProcess::start({*binary, "-c", config, "-p", dir.path(), "-e", dir.file("error.log")});
     if (!process.ok()) {
       return process.status();
     }

@@ -18,8 +18,10 @@ namespace waystone::test {
 // file and temporary directories in a TempDir of its own.
 class NginxProcess {
  public:
-  // Serves the files under `root`. Returns once nginx accepts connections.
-  static absl::StatusOr<std::unique_ptr<NginxProcess>> start(const std::string& root);
+  // Serves the files under `root`, over HTTP/1.1, or over h2c (HTTP/2 with prior knowledge, and
+  // nothing else) when `http2`. Returns once nginx accepts connections.
+  static absl::StatusOr<std::unique_ptr<NginxProcess>> start(const std::string& root,
+                                                             bool http2 = false);
   // Kills nginx if it is still running; stop() is the clean way.
   ~NginxProcess() = default;
 

@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <http_parser.h>
 #include <poll.h>
-#include <sys/socket.h>
 
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include <sys/socket.h>
 
 #include "test/test_common/network_utility.h"
 
@@ -232,6 +232,13 @@ bool RawHttpConnection::waitForClose(std::chrono::milliseconds timeout, std::str
       received->append(data);
     }
   }
+}
+
+absl::Status RawHttpConnection::setReceiveBuffer(int bytes) {
+  if (::setsockopt(fd_.get(), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) != 0) {
+    return absl::ErrnoToStatus(errno, "setsockopt(SO_RCVBUF)");
+  }
+  return absl::OkStatus();
 }
 
 void RawHttpConnection::shutdownWrite() { ::shutdown(fd_.get(), SHUT_WR); }

@@ -40,6 +40,10 @@ class RawHttpConnection {
   // `timeout`. Bytes that arrive meanwhile are appended to `received` when given.
   bool waitForClose(std::chrono::milliseconds timeout, std::string* received = nullptr);
 
+  // Caps the kernel's receive buffer (SO_RCVBUF), which also stops its autotuning: a client that
+  // stops reading then holds back the sender after at most about this much.
+  absl::Status setReceiveBuffer(int bytes);
+
   // Half-closes: the peer sees end of stream.
   void shutdownWrite();
 

@@ -114,24 +114,26 @@ class RoutingIntegrationTest : public ::testing::Test {
         .addCluster("c", {backends_["c"]->port()});
     ClusterOptions ring;
     ring.lb_policy = "RING_HASH";
-    bootstrap.addCluster("ring",
-                         {backends_["a"]->port(), backends_["b"]->port(), backends_["c"]->port()},
-                         ring);
+    bootstrap.addCluster(
+        "ring", {backends_["a"]->port(), backends_["b"]->port(), backends_["c"]->port()}, ring);
     bootstrap.setRouteConfig(kRoutes);
     auto proxy = HttpProxy::start(bootstrap);
     ASSERT_TRUE(proxy.ok()) << proxy.status();
     proxy_ = std::move(*proxy);
   }
 
-  // The body of the response, i.e. the name of the backend that answered ("" on failure).
-  std::string backendFor(absl::string_view path, const HttpHeaders& headers = {}) {
+  // The body of the response, i.e. the name of the backend that answered ("" on failure). Each
+  // call uses a new downstream connection. (It asks for keep-alive: a client's "Connection:
+  // close" reaching the backend is a separate matter, see basic_http_integration_test.)
+  std::string backendFor(absl::string_view path, HttpHeaders headers = {}) {
     HttpClient client = proxy_->client();
+    headers.emplace_back("Connection", "keep-alive");
     auto response = client.request("GET", path, headers);
     if (!response.ok()) {
       ADD_FAILURE() << path << ": " << response.status();
       return "";
     }
-    EXPECT_EQ(response->status, 200) << path;
+    EXPECT_EQ(response->status, 200) << path << ": " << response->body;
     return response->body;
   }
 

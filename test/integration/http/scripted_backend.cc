@@ -105,8 +105,8 @@ class StreamingRequestParser {
   }
 
   void flushHeader() {
-    current_.request.request.headers.emplace_back(
-        std::move(field_), std::string(absl::StripAsciiWhitespace(value_)));
+    current_.request.request.headers.emplace_back(std::move(field_),
+                                                  std::string(absl::StripAsciiWhitespace(value_)));
     field_.clear();
     value_.clear();
     in_value_ = false;
@@ -279,9 +279,9 @@ bool ScriptedBackend::answer(ServerConnection& connection, const BackendRequest&
       break;
   }
   const std::string& method = request.request.method;
-  const std::string body =
-      response.body.has_value() ? *response.body
-                                : absl::StrCat(name_, ": ", method, " ", request.request.path);
+  const std::string body = response.body.has_value()
+                               ? *response.body
+                               : absl::StrCat(name_, ": ", method, " ", request.request.path);
   const uint64_t length = response.pattern_bytes > 0 ? response.pattern_bytes : body.size();
   const char* reason = http_status_str(static_cast<enum http_status>(response.status));
   std::string head = absl::StrCat("HTTP/1.1 ", response.status, " ", reason,
@@ -311,6 +311,7 @@ bool ScriptedBackend::answer(ServerConnection& connection, const BackendRequest&
     if (!connection.write(absl::string_view(chunk.data(), n))) {
       return false;
     }
+    pattern_bytes_written_ += n;
     offset += n;
   }
   return keep_alive;

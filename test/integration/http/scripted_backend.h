@@ -75,6 +75,9 @@ class ScriptedBackend {
   uint64_t connectionCount() const { return server_->connectionCount(); }
   // Requests whose response is being held right now.
   uint64_t heldCount() const { return held_.load(); }
+  // Body bytes of pattern responses written so far (all requests together): how far a large
+  // download got, e.g. while its client is not reading.
+  uint64_t patternBytesWritten() const { return pattern_bytes_written_.load(); }
   std::vector<BackendRequest> requests() const;
   std::optional<BackendRequest> lastRequest() const;
 
@@ -91,6 +94,7 @@ class ScriptedBackend {
   const std::string name_;
   std::atomic<uint64_t> request_count_{0};
   std::atomic<uint64_t> held_{0};
+  std::atomic<uint64_t> pattern_bytes_written_{0};
   mutable absl::Mutex mutex_;
   std::deque<BackendResponse> script_ ABSL_GUARDED_BY(mutex_);
   BackendResponse default_ ABSL_GUARDED_BY(mutex_);
