@@ -109,7 +109,8 @@ absl::Status Server::initialize(bool validate_only) {
   store_->counterFromString("cluster_manager.cds.update_attempt").inc();
   store_->counterFromString("cluster_manager.cds.update_rejected");
 
-  auto worker_cluster_managers = upstream::WorkerClusterManagers::create(*cluster_manager_);
+  auto worker_cluster_managers =
+      upstream::WorkerClusterManagers::create(*cluster_manager_, *dispatcher_);
   if (!worker_cluster_managers.ok()) {
     return worker_cluster_managers.status();
   }

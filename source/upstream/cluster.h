@@ -94,6 +94,7 @@ class Cluster {
   std::chrono::milliseconds connectTimeout() const { return connect_timeout_; }
   uint32_t perConnectionBufferLimitBytes() const { return buffer_limit_; }
   ClusterStats& stats() const { return stats_; }
+  stats::Scope& statsScope() const { return *scope_; }
   ClusterResources& resources() const { return resources_; }
   // Makes each upstream connection's transport (TLS from transport_socket); nullptr: plain.
   network::TransportSocketPtr createTransportSocket() const {

@@ -26,6 +26,7 @@ ThreadLocalCluster::ThreadLocalCluster(const ClusterLoadBalancing& balancing,
                                        event::Dispatcher& dispatcher, uint64_t seed)
     : cluster_(balancing.cluster),
       priority_set_(balancing.priority_set),
+      outlier_detector_(balancing.outlier_detector.get()),
       dispatcher_(dispatcher),
       load_balancer_(balancing.factory->create(*priority_set_, seed)) {}
 
@@ -56,7 +57,7 @@ ThreadLocalCluster* ThreadLocalClusterManager::get(const std::string& name) {
 }
 
 absl::StatusOr<std::unique_ptr<WorkerClusterManagers>> WorkerClusterManagers::create(
-    const ClusterManager& cluster_manager) {
+    const ClusterManager& cluster_manager, event::Dispatcher& main_dispatcher) {
   auto managers = std::make_unique<WorkerClusterManagers>();
   for (const auto& [name, cluster] : cluster_manager.clusters()) {
     const std::string path = absl::StrCat("cluster \"", name, "\"");
@@ -68,7 +69,17 @@ absl::StatusOr<std::unique_ptr<WorkerClusterManagers>> WorkerClusterManagers::cr
     if (!factory.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(path, ".", factory.status().message()));
     }
-    managers->clusters_[name] = ClusterLoadBalancing{cluster, *priority_set, *factory};
+    std::shared_ptr<OutlierDetector> detector;
+    if (cluster->config().has_outlier_detection()) {
+      auto created = OutlierDetector::create(cluster->config().outlier_detection(), *priority_set,
+                                             main_dispatcher, cluster->statsScope());
+      if (!created.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ".", created.status().message()));
+      }
+      detector = std::move(*created);
+    }
+    managers->clusters_[name] =
+        ClusterLoadBalancing{cluster, *priority_set, *factory, std::move(detector)};
   }
   return managers;
 }

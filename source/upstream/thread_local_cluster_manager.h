@@ -13,6 +13,7 @@
 #include "source/upstream/cluster_manager.h"
 #include "source/upstream/load_balancer/load_balancer.h"
 #include "source/upstream/load_balancer/priority_set.h"
+#include "source/upstream/outlier_detection/outlier_detector.h"
 
 namespace waystone::upstream {
 
@@ -24,6 +25,8 @@ struct ClusterLoadBalancing {
   ClusterConstSharedPtr cluster;
   lb::PrioritySetConstSharedPtr priority_set;
   lb::LoadBalancerFactoryPtr factory;
+  // Shared by the workers (reports are lock-free); created and destroyed on the main thread.
+  std::shared_ptr<OutlierDetector> outlier_detector;
 };
 
 class ThreadLocalCluster {
@@ -32,6 +35,8 @@ class ThreadLocalCluster {
                      uint64_t seed);
 
   const Cluster& info() const { return *cluster_; }
+  // nullptr when the cluster has no outlier_detection.
+  OutlierDetector* outlierDetector() const { return outlier_detector_; }
   const ClusterConstSharedPtr& cluster() const { return cluster_; }
   // nullptr when no host is available.
   HostConstSharedPtr chooseHost(lb::LoadBalancerContext* context);
@@ -40,6 +45,7 @@ class ThreadLocalCluster {
  private:
   const ClusterConstSharedPtr cluster_;
   const lb::PrioritySetConstSharedPtr priority_set_;  // outlives load_balancer_
+  OutlierDetector* const outlier_detector_;
   event::Dispatcher& dispatcher_;
   lb::LoadBalancerPtr load_balancer_;
   std::map<std::pair<const Host*, http::Protocol>, http::ConnPoolPtr> pools_;
@@ -62,10 +68,11 @@ class ThreadLocalClusterManager {
 // runs and never changed afterwards, so lookups from workers need no lock.
 class WorkerClusterManagers {
  public:
-  // Validates every cluster's lb_policy and builds its priority set (errors name the field,
-  // e.g. "static_resources.clusters[0].lb_policy: ...").
+  // Validates every cluster's lb_policy and builds its priority set and outlier detector
+  // (errors name the field, e.g. "static_resources.clusters[0].lb_policy: ..."). Outlier
+  // detectors run their timers on `main_dispatcher`.
   static absl::StatusOr<std::unique_ptr<WorkerClusterManagers>> create(
-      const ClusterManager& cluster_manager);
+      const ClusterManager& cluster_manager, event::Dispatcher& main_dispatcher);
 
   // Builds the cluster manager for one worker (on the main thread, before it runs).
   void addWorker(event::Dispatcher& dispatcher, uint64_t seed);

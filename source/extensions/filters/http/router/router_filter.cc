@@ -264,6 +264,10 @@ void RouterFilter::onUpstream1xxHeaders(http::ResponseHeaderMapPtr&& headers) {
 void RouterFilter::onUpstreamHeaders(UpstreamRequest& request, http::ResponseHeaderMapPtr&& headers,
                                      bool end_stream) {
   const upstream::ClusterStats& stats = cluster_->info().stats();
+  // Every attempt's result counts, including ones about to be retried.
+  if (auto* detector = cluster_->outlierDetector(); detector != nullptr) {
+    detector->reportHttpResult(*request.host(), static_cast<uint32_t>(headers->status()));
+  }
   if (retry_state_.has_value() && retry_state_->wouldRetryFromHeaders(*headers)) {
     if (retry_state_->retriesLeft() && (retry_buffering_ || request_body_.length() == 0) &&
         cluster_->info().resources().retries.canCreate()) {
@@ -335,8 +339,16 @@ void RouterFilter::onResponseComplete() {
   cluster_->info().stats().upstream_rq_completed.inc();
 }
 
-void RouterFilter::onUpstreamReset(UpstreamRequest&, http::StreamResetReason reason,
+void RouterFilter::onUpstreamReset(UpstreamRequest& request, http::StreamResetReason reason,
                                    absl::string_view details, bool connect_failure, bool overflow) {
+  // Overflow is our own circuit breaker, not the host's fault.
+  if (auto* detector = cluster_->outlierDetector(); detector != nullptr && !overflow) {
+    if (connect_failure) {
+      detector->reportConnectFailure(*request.host());
+    } else {
+      detector->reportHttpResult(*request.host(), 503);
+    }
+  }
   if (response_started_) {
     // Part of the response is already with the client: all that is left is a reset.
     config_->stats.rq_reset_after_downstream_response_started.inc();
@@ -426,6 +438,9 @@ void RouterFilter::onPerTryTimeout(UpstreamRequest& request) {
   }
   cluster_->info().stats().upstream_rq_per_try_timeout.inc();
   request.host()->stats().rq_timeout.fetch_add(1, std::memory_order_relaxed);
+  if (auto* detector = cluster_->outlierDetector(); detector != nullptr) {
+    detector->reportTimeout(*request.host());
+  }
   retryOrFail(http::StreamResetReason::LocalReset, "", false, false, true);
 }
 
