@@ -158,6 +158,9 @@ class ClientConnection : public virtual Connection {
  public:
   // Starts a request; `decoder` receives the response.
   virtual RequestEncoder& newStream(ResponseDecoder& decoder) = 0;
+  // The connection cannot carry another request (HTTP/1: the peer said "connection: close", or a
+  // request was reset mid-way, leaving the framing unknown).
+  virtual bool shouldCloseConnection() const { return false; }
 };
 using ClientConnectionPtr = std::unique_ptr<ClientConnection>;
 

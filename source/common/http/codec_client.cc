@@ -17,33 +17,33 @@ class CodecClient::ActiveRequest final : public ResponseDecoder, public StreamCa
   void decodeHeaders(ResponseHeaderMapPtr&& headers, bool end_stream) override {
     ResponseDecoder& inner = inner_;
     if (end_stream) {
-      done();
+      done(false);
     }
     inner.decodeHeaders(std::move(headers), end_stream);
   }
   void decodeData(buffer::Instance& data, bool end_stream) override {
     ResponseDecoder& inner = inner_;
     if (end_stream) {
-      done();
+      done(false);
     }
     inner.decodeData(data, end_stream);
   }
   void decodeTrailers(ResponseTrailerMapPtr&& trailers) override {
     ResponseDecoder& inner = inner_;
-    done();
+    done(false);
     inner.decodeTrailers(std::move(trailers));
   }
-  void onResetStream(StreamResetReason, absl::string_view) override { done(); }
+  void onResetStream(StreamResetReason, absl::string_view) override { done(true); }
 
   RequestEncoder* encoder_ = nullptr;
   std::list<std::unique_ptr<ActiveRequest>>::iterator position_;
 
  private:
-  void done() {
+  void done(bool reset) {
     if (!done_) {
       done_ = true;
       encoder_->getStream().removeCallbacks(*this);
-      parent_.onRequestDone(*this);
+      parent_.onRequestDone(*this, reset);
     }
   }
 
@@ -87,7 +87,7 @@ RequestEncoder& CodecClient::newStream(ResponseDecoder& decoder) {
   return *ref.encoder_;
 }
 
-void CodecClient::onRequestDone(ActiveRequest& request) {
+void CodecClient::onRequestDone(ActiveRequest& request, bool reset) {
   std::unique_ptr<ActiveRequest> owned = std::move(*request.position_);
   active_requests_.erase(request.position_);
   // The request object may still be on the stack (inside its callback): free it later.
@@ -96,6 +96,14 @@ void CodecClient::onRequestDone(ActiveRequest& request) {
     std::unique_ptr<ActiveRequest> request;
   };
   dispatcher_.deferredDelete(std::make_unique<Holder>(std::move(owned)));
+  // An HTTP/1 connection whose request was reset (the response may still be arriving) or whose
+  // peer said "connection: close" must never carry another request: close it, and the pool
+  // forgets it (onClose) instead of reusing it.
+  if (protocol_ != Protocol::Http2 &&
+      (reset || (codec_ != nullptr && codec_->shouldCloseConnection()))) {
+    close();
+    return;
+  }
   callbacks_.onStreamComplete(*this);
 }
 
@@ -127,6 +135,13 @@ void CodecClient::onEvent(network::ConnectionEvent event) {
       request->onResetStream(StreamResetReason::ConnectionTermination, reason);
     }
   }
+  // We may be inside the codec's own call stack (a callback that closed us): free it after
+  // this loop turn, never now.
+  struct CodecHolder : event::DeferredDeletable {
+    explicit CodecHolder(ClientConnectionPtr c) : codec(std::move(c)) {}
+    ClientConnectionPtr codec;
+  };
+  dispatcher_.deferredDelete(std::make_unique<CodecHolder>(std::move(codec_)));
   callbacks_.onClose(*this, was_connected, reason);
 }
 

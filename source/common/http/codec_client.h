@@ -71,7 +71,7 @@ class CodecClient final : public network::ConnectionCallbacks,
 
  private:
   class ActiveRequest;
-  void onRequestDone(ActiveRequest& request);
+  void onRequestDone(ActiveRequest& request, bool reset);
 
   const Protocol protocol_;
   network::ClientConnectionPtr connection_;

@@ -29,6 +29,22 @@ std::string uuid4(std::mt19937_64& random) {
                          lo >> 48, lo & 0xffffffffffffULL);
 }
 
+// Connection-specific headers (RFC 9110 section 7.6.1) never cross a proxy; "te: trailers" is
+// the one TE value that may (gRPC needs it).
+void removeHopByHopHeaders(HeaderMap& headers, bool keep_upgrade) {
+  headers.remove("connection");
+  headers.remove("keep-alive");
+  headers.remove("proxy-connection");
+  headers.remove("transfer-encoding");
+  if (!keep_upgrade) {
+    headers.remove("upgrade");
+  }
+  if (const HeaderEntry* te = headers.get("te");
+      te != nullptr && !absl::EqualsIgnoreCase(te->value, "trailers")) {
+    headers.remove("te");
+  }
+}
+
 // Envoy treats RFC 1918, loopback and unique-local addresses as internal.
 bool isInternal(const network::address::Instance& address) {
   if (address.type() != network::address::Type::Ip) {
@@ -126,12 +142,14 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
   void decodeData(buffer::Instance& data, bool end_stream) override {
     resetIdleTimer();
     if (end_stream) {
+      request_end_seen_ = true;
       request_timer_.reset();
     }
     filter_manager_.decodeData(data, end_stream);
   }
   void decodeTrailers(RequestTrailerMapPtr&& trailers) override {
     resetIdleTimer();
+    request_end_seen_ = true;
     request_timer_.reset();
     filter_manager_.decodeTrailers(std::move(trailers));
   }
@@ -359,6 +377,13 @@ void ConnectionManagerImpl::ActiveStream::decodeHeaders(RequestHeaderMapPtr&& he
 // Envoy's request header handling for the connection manager's own headers.
 void ConnectionManagerImpl::ActiveStream::sanitizeRequestHeaders(RequestHeaderMap& headers) {
   const ConnectionManagerConfig& config = *parent_.config_;
+  removeHopByHopHeaders(headers, /*keep_upgrade=*/headers.has("upgrade") &&
+                                     config.upgradeAllowed(headers.getValue("upgrade")));
+  // HTTP/1 requests carry no :scheme; an HTTP/2 upstream needs one.
+  if (headers.scheme().empty() && headers.method() != "CONNECT") {
+    headers.setCopy(":scheme",
+                    parent_.read_callbacks_->connection().ssl() != nullptr ? "https" : "http");
+  }
   const auto& remote = stream_info_.downstream_remote_address;
   const bool internal = remote == nullptr || isInternal(*remote);
   if (config.use_remote_address && remote != nullptr) {
@@ -389,6 +414,8 @@ void ConnectionManagerImpl::ActiveStream::sanitizeRequestHeaders(RequestHeaderMa
 void ConnectionManagerImpl::ActiveStream::encodeHeaders(ResponseHeaderMap& headers,
                                                         bool end_stream) {
   resetIdleTimer();
+  // The upstream's connection management is not the client's: the codec frames the response.
+  removeHopByHopHeaders(headers, /*keep_upgrade=*/headers.status() == 101);
   const ConnectionManagerConfig& config = *parent_.config_;
   using Transformation = ConnectionManagerConfig::ServerHeaderTransformation;
   if (config.server_header_transformation == Transformation::Overwrite ||

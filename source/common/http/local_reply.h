@@ -2,10 +2,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "absl/strings/string_view.h"
-
-#include <string>
 
 #include "source/common/http/header_map.h"
 
@@ -13,7 +12,7 @@ namespace waystone::http {
 
 struct LocalReply {
   ResponseHeaderMapPtr headers;
-  std::string body; // empty for gRPC and HEAD
+  std::string body;  // empty for gRPC and HEAD
 };
 
 // Envoy's local reply: `status` with a text/plain `body`. For gRPC requests, a trailers-only

@@ -30,6 +30,7 @@ class ClientConnectionImpl : public ClientConnection, public ConnectionImpl {
 
   // ClientConnection
   RequestEncoder& newStream(ResponseDecoder& decoder) override;
+  bool shouldCloseConnection() const override { return shouldClose(); }
   // Connection
   bool wantsToWrite() const override { return active_ != nullptr; }
 

@@ -268,7 +268,9 @@ void RouterFilter::onUpstreamHeaders(UpstreamRequest& request, http::ResponseHea
   if (auto* detector = cluster_->outlierDetector(); detector != nullptr) {
     detector->reportHttpResult(*request.host(), static_cast<uint32_t>(headers->status()));
   }
-  if (retry_state_.has_value() && retry_state_->wouldRetryFromHeaders(*headers)) {
+  const bool retriable_response =
+      retry_state_.has_value() && retry_state_->wouldRetryFromHeaders(*headers);
+  if (retriable_response) {
     if (retry_state_->retriesLeft() && (retry_buffering_ || request_body_.length() == 0) &&
         cluster_->info().resources().retries.canCreate()) {
       WAYSTONE_LOG(debug, router, "[stream %d] retrying after %d from %s", callbacks_->streamId(),
@@ -284,7 +286,7 @@ void RouterFilter::onUpstreamHeaders(UpstreamRequest& request, http::ResponseHea
       stats.upstream_rq_retry_overflow.inc();
     }
   }
-  if (attempts_ > 1) {
+  if (attempts_ > 1 && !retriable_response) {
     stats.upstream_rq_retry_success.inc();
   }
   response_started_ = true;
@@ -385,8 +387,13 @@ void RouterFilter::retryOrFail(http::StreamResetReason reason, absl::string_view
   stream_info::ResponseFlag flag = stream_info::UpstreamRemoteReset;
   std::string reason_text(http::resetReasonString(reason));
   if (overflow) {
-    flag = stream_info::UpstreamOverflow;
-    reason_text = "overflow";
+    // Envoy marks circuit-breaker refusals so clients can tell them from upstream failures.
+    callbacks_->streamInfo().setResponseFlag(stream_info::UpstreamOverflow);
+    callbacks_->sendLocalReply(
+        503, "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+        [](http::ResponseHeaderMap& response) { response.setCopy("x-envoy-overloaded", "true"); },
+        std::nullopt, "upstream_reset_before_response_started{overflow}");
+    return;
   } else if (connect_failure) {
     flag = stream_info::UpstreamConnectionFailure;
     reason_text = "connection failure";
