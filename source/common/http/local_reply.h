@@ -7,6 +7,7 @@
 #include "absl/strings/string_view.h"
 
 #include "source/common/http/header_map.h"
+#include "source/common/http/reason_phrase.h"
 
 namespace waystone::http {
 
@@ -23,8 +24,5 @@ LocalReply makeLocalReply(uint32_t status, absl::string_view body, bool is_grpc,
 
 // Envoy's HTTP -> gRPC status mapping (grpc/http_to_grpc mapping in the gRPC spec).
 uint32_t httpToGrpcStatus(uint32_t http_status);
-
-// The standard reason phrase ("Not Found"), or "" for unknown codes.
-absl::string_view reasonPhrase(uint32_t status);
 
 }  // namespace waystone::http

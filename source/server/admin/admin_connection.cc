@@ -4,34 +4,12 @@
 
 #include "source/common/buffer/buffer_impl.h"
 #include "source/common/common/logger.h"
+#include "source/common/http/reason_phrase.h"
 #include "source/server/admin/admin_request_parser.h"
 #include "source/server/admin/admin_server.h"
 
 namespace waystone::server::admin {
 namespace {
-
-absl::string_view reasonPhrase(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 413:
-      return "Payload Too Large";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Unknown";
-  }
-}
 
 AdminConnection* self(http_parser* parser) { return static_cast<AdminConnection*>(parser->data); }
 
@@ -117,9 +95,10 @@ void AdminConnection::dispatchRequest() {
 }
 
 void AdminConnection::writeResponse(const AdminResponse& response, bool keep_alive) {
-  std::string head = absl::StrCat("HTTP/1.1 ", response.status, " ", reasonPhrase(response.status),
-                                  "\r\n", "content-type: ", response.content_type, "\r\n",
-                                  "content-length: ", response.body.size(), "\r\n");
+  std::string head =
+      absl::StrCat("HTTP/1.1 ", response.status, " ", http::reasonPhrase(response.status), "\r\n",
+                   "content-type: ", response.content_type, "\r\n",
+                   "content-length: ", response.body.size(), "\r\n");
   // Envoy's admin marks every response uncacheable and not sniffable.
   absl::StrAppend(&head, "cache-control: no-cache, max-age=0\r\n",
                   "x-content-type-options: nosniff\r\n");

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "source/upstream/load_balancer/hash.h"
+#include "source/common/common/hash.h"
 #include "source/upstream/load_balancer/host_hash_key.h"
 
 namespace waystone::upstream::lb {

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-#include "source/upstream/load_balancer/hash.h"
+#include "source/common/common/hash.h"
 #include "source/upstream/load_balancer/host_hash_key.h"
 
 namespace waystone::upstream::lb {

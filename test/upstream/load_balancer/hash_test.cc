@@ -1,4 +1,4 @@
-#include "source/upstream/load_balancer/hash.h"
+#include "source/common/common/hash.h"
 
 #include <functional>
 #include <string>

@@ -5,7 +5,7 @@
 
 #include "gtest/gtest.h"
 
-#include "source/upstream/load_balancer/hash.h"
+#include "source/common/common/hash.h"
 #include "source/upstream/load_balancer/load_balancer_factory_impl.h"
 #include "source/upstream/load_balancer/random_generator.h"
 #include "source/upstream/load_balancer/ring_hash_table.h"

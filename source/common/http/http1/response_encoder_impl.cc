@@ -4,7 +4,7 @@
 
 #include "source/common/buffer/buffer_impl.h"
 #include "source/common/http/http1/header_tokens.h"
-#include "source/common/http/http1/reason_phrase.h"
+#include "source/common/http/reason_phrase.h"
 #include "source/common/http/http1/server_connection_impl.h"
 
 namespace waystone::http::http1 {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace waystone::upstream::lb {
+namespace waystone {
 
 // Hashes that must give the same value in every process and on every run (ring and Maglev
 // tables are built from them, and so must agree with Envoy's for the same host keys), which
@@ -22,4 +22,4 @@ constexpr uint64_t kStdHashSeed = 0xc70f6907ULL;
 // (RING_HASH's MURMUR_HASH_2).
 uint64_t murmurHash2(absl::string_view input, uint64_t seed = kStdHashSeed);
 
-}  // namespace waystone::upstream::lb
+}  // namespace waystone

@@ -1,6 +1,6 @@
-#include "source/common/http/http1/reason_phrase.h"
+#include "source/common/http/reason_phrase.h"
 
-namespace waystone::http::http1 {
+namespace waystone::http {
 
 absl::string_view reasonPhrase(uint64_t status) {
   switch (status) {
@@ -131,4 +131,4 @@ absl::string_view reasonPhrase(uint64_t status) {
   }
 }
 
-}  // namespace waystone::http::http1
+}  // namespace waystone::http

@@ -1,8 +1,8 @@
-#include "source/upstream/load_balancer/hash.h"
+#include "source/common/common/hash.h"
 
 #include <cstring>
 
-namespace waystone::upstream::lb {
+namespace waystone {
 namespace {
 
 constexpr uint64_t kPrime1 = 0x9E3779B185EBCA87ULL;
@@ -115,4 +115,4 @@ uint64_t murmurHash2(absl::string_view input, uint64_t seed) {
   return shiftMix(hash);
 }
 
-}  // namespace waystone::upstream::lb
+}  // namespace waystone
