@@ -57,8 +57,7 @@ absl::StatusOr<std::unique_ptr<HttpProxy>> HttpProxy::start(const BootstrapBuild
 #if defined(__SANITIZE_ADDRESS__)
   // Under ASan, freed memory sits in a quarantine (256 MiB by default), which would hide how
   // much the proxy really keeps: turn it off so memory bounds stay measurable.
-  options.env.emplace_back("ASAN_OPTIONS",
-                           "detect_leaks=1:abort_on_error=1:quarantine_size_mb=0");
+  options.env.emplace_back("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1:quarantine_size_mb=0");
 #endif
   absl::StatusOr<std::unique_ptr<WaystoneProcess>> process =
       WaystoneProcess::start(std::move(options));

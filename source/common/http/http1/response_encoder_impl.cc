@@ -4,8 +4,8 @@
 
 #include "source/common/buffer/buffer_impl.h"
 #include "source/common/http/http1/header_tokens.h"
-#include "source/common/http/reason_phrase.h"
 #include "source/common/http/http1/server_connection_impl.h"
+#include "source/common/http/reason_phrase.h"
 
 namespace waystone::http::http1 {
 ResponseEncoderImpl::ResponseEncoderImpl(ServerConnectionImpl& connection)

@@ -30,8 +30,8 @@ absl::StatusOr<std::vector<Mutation>> parseMutations(
         return absl::InvalidArgumentError(absl::StrCat(
             item, ".append.header.key: pseudo-headers and host cannot be mutated here"));
       }
-      auto value = ::waystone::router::HeaderFormatter::create(option.header().value(),
-                                                   absl::StrCat(item, ".append.header.value"));
+      auto value = ::waystone::router::HeaderFormatter::create(
+          option.header().value(), absl::StrCat(item, ".append.header.value"));
       if (!value.ok()) {
         return value.status();
       }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/time_util.h"
+
 #include "source/common/http/conn_manager_impl.h"
 #include "source/common/router/route_config.h"
 
@@ -65,51 +66,52 @@ void readHttp2Options(const envoy::config::core::v3::Http2ProtocolOptions& optio
   }
 }
 
-} // namespace
+}  // namespace
 
-absl::StatusOr<http::ConnectionManagerConfigConstSharedPtr>
-createConfig(const HttpConnectionManager& proto, server::HttpFilterFactoryContext& context,
-             const std::string& path) {
+absl::StatusOr<http::ConnectionManagerConfigConstSharedPtr> createConfig(
+    const HttpConnectionManager& proto, server::HttpFilterFactoryContext& context,
+    const std::string& path) {
   auto config = std::make_shared<http::ConnectionManagerConfig>();
   if (proto.stat_prefix().empty()) {
     return invalid(path + ".stat_prefix", "must not be empty");
   }
   config->stat_prefix = proto.stat_prefix();
   switch (proto.codec_type()) {
-  case HttpConnectionManager::AUTO:
-    config->codec_type = http::CodecType::Auto;
-    break;
-  case HttpConnectionManager::HTTP1:
-    config->codec_type = http::CodecType::Http1;
-    break;
-  case HttpConnectionManager::HTTP2:
-    config->codec_type = http::CodecType::Http2;
-    break;
-  default:
-    return invalid(path + ".codec_type", "only AUTO, HTTP1 and HTTP2 are supported");
+    case HttpConnectionManager::AUTO:
+      config->codec_type = http::CodecType::Auto;
+      break;
+    case HttpConnectionManager::HTTP1:
+      config->codec_type = http::CodecType::Http1;
+      break;
+    case HttpConnectionManager::HTTP2:
+      config->codec_type = http::CodecType::Http2;
+      break;
+    default:
+      return invalid(path + ".codec_type", "only AUTO, HTTP1 and HTTP2 are supported");
   }
 
   // Routes: inline only until RDS arrives with xDS.
   switch (proto.route_specifier_case()) {
-  case HttpConnectionManager::kRouteConfig: {
-    waystone::router::ConfigOptions options;
-    options.load_options = context.load_options;
-    auto routes = waystone::router::ConfigImpl::create(proto.route_config(), options);
-    if (!routes.ok()) {
-      return invalid(path + ".route_config", routes.status().message());
+    case HttpConnectionManager::kRouteConfig: {
+      waystone::router::ConfigOptions options;
+      options.load_options = context.load_options;
+      auto routes = waystone::router::ConfigImpl::create(proto.route_config(), options);
+      if (!routes.ok()) {
+        return invalid(path + ".route_config", routes.status().message());
+      }
+      std::shared_ptr<const waystone::router::ConfigImpl> table = std::move(*routes);
+      config->route_lookup = [table](const http::RequestHeaderMap& headers, uint64_t random) {
+        return table->route(headers, random);
+      };
+      break;
     }
-    std::shared_ptr<const waystone::router::ConfigImpl> table = std::move(*routes);
-    config->route_lookup = [table](const http::RequestHeaderMap& headers, uint64_t random) {
-      return table->route(headers, random);
-    };
-    break;
-  }
-  case HttpConnectionManager::kRds:
-    return invalid(path + ".rds", "RDS is not supported yet (it arrives with xDS); use route_config");
-  case HttpConnectionManager::kScopedRoutes:
-    return invalid(path + ".scoped_routes", "scoped routes are not supported");
-  default:
-    return invalid(path, "one of route_config or rds is required");
+    case HttpConnectionManager::kRds:
+      return invalid(path + ".rds",
+                     "RDS is not supported yet (it arrives with xDS); use route_config");
+    case HttpConnectionManager::kScopedRoutes:
+      return invalid(path + ".scoped_routes", "scoped routes are not supported");
+    default:
+      return invalid(path, "one of route_config or rds is required");
   }
 
   // HTTP filters, in order; the last must be terminal (the router).
@@ -119,7 +121,7 @@ createConfig(const HttpConnectionManager& proto, server::HttpFilterFactoryContex
     const auto& filter = filters[i];
     const std::string filter_path = absl::StrCat(path, ".http_filters[", i, "]");
     if (filter.disabled()) {
-      continue; // enabled per route later; not in the default chain
+      continue;  // enabled per route later; not in the default chain
     }
     if (!filter.has_typed_config()) {
       return invalid(filter_path + ".typed_config",
@@ -129,7 +131,7 @@ createConfig(const HttpConnectionManager& proto, server::HttpFilterFactoryContex
     const server::HttpFilterConfigFactory* factory = server::HttpFilterRegistry::get().find(type);
     if (factory == nullptr) {
       if (filter.is_optional()) {
-        continue; // Envoy skips unknown optional filters
+        continue;  // Envoy skips unknown optional filters
       }
       return invalid(filter_path + ".typed_config",
                      absl::StrCat("unsupported HTTP filter type \"", type, "\" (name \"",
@@ -159,16 +161,16 @@ createConfig(const HttpConnectionManager& proto, server::HttpFilterFactoryContex
     config->header_limits.max_headers_count = common.max_headers_count().value();
   }
   switch (common.headers_with_underscores_action()) {
-  case envoy::config::core::v3::HttpProtocolOptions::REJECT_REQUEST:
-    config->header_limits.headers_with_underscores_action =
-        http::HeadersWithUnderscoresAction::RejectRequest;
-    break;
-  case envoy::config::core::v3::HttpProtocolOptions::DROP_HEADER:
-    config->header_limits.headers_with_underscores_action =
-        http::HeadersWithUnderscoresAction::DropHeader;
-    break;
-  default:
-    break;
+    case envoy::config::core::v3::HttpProtocolOptions::REJECT_REQUEST:
+      config->header_limits.headers_with_underscores_action =
+          http::HeadersWithUnderscoresAction::RejectRequest;
+      break;
+    case envoy::config::core::v3::HttpProtocolOptions::DROP_HEADER:
+      config->header_limits.headers_with_underscores_action =
+          http::HeadersWithUnderscoresAction::DropHeader;
+      break;
+    default:
+      break;
   }
   if (common.has_idle_timeout()) {
     config->idle_timeout = toMs(common.idle_timeout());
@@ -207,16 +209,16 @@ createConfig(const HttpConnectionManager& proto, server::HttpFilterFactoryContex
     config->server_name = proto.server_name();
   }
   switch (proto.server_header_transformation()) {
-  case HttpConnectionManager::APPEND_IF_ABSENT:
-    config->server_header_transformation =
-        http::ConnectionManagerConfig::ServerHeaderTransformation::AppendIfAbsent;
-    break;
-  case HttpConnectionManager::PASS_THROUGH:
-    config->server_header_transformation =
-        http::ConnectionManagerConfig::ServerHeaderTransformation::PassThrough;
-    break;
-  default:
-    break;
+    case HttpConnectionManager::APPEND_IF_ABSENT:
+      config->server_header_transformation =
+          http::ConnectionManagerConfig::ServerHeaderTransformation::AppendIfAbsent;
+      break;
+    case HttpConnectionManager::PASS_THROUGH:
+      config->server_header_transformation =
+          http::ConnectionManagerConfig::ServerHeaderTransformation::PassThrough;
+      break;
+    default:
+      break;
   }
   config->use_remote_address = proto.has_use_remote_address() && proto.use_remote_address().value();
   config->xff_num_trusted_hops = proto.xff_num_trusted_hops();
@@ -252,4 +254,4 @@ absl::StatusOr<network::FilterFactoryCb> createFilterFactory(
   });
 }
 
-} // namespace waystone::extensions::network_filters::http_connection_manager
+}  // namespace waystone::extensions::network_filters::http_connection_manager

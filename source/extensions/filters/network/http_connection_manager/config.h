@@ -4,6 +4,7 @@
 
 #include "absl/status/statusor.h"
 #include "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.pb.h"
+
 #include "source/common/http/conn_manager_config.h"
 #include "source/common/network/filter.h"
 #include "source/server/http_filter_registry.h"
@@ -23,4 +24,4 @@ absl::StatusOr<network::FilterFactoryCb> createFilterFactory(
         proto,
     server::HttpFilterFactoryContext& context, const std::string& field_path);
 
-} // namespace waystone::extensions::network_filters::http_connection_manager
+}  // namespace waystone::extensions::network_filters::http_connection_manager
