@@ -7,47 +7,11 @@
 #include "absl/strings/strip.h"
 #include "re2/re2.h"
 
+#include "test/integration/integration_util.h"
 #include "test/test_common/file_util.h"
 #include "test/test_common/wait_for.h"
 
 namespace waystone::test {
-namespace {
-
-// The port the listener `name` bound, from the text form of GET /listeners ("<name>::<ip>:<port>"
-// per line). (test/integration's integration_util has the same helper, private to its package.)
-absl::StatusOr<uint16_t> boundListenerPort(WaystoneProcess& process, absl::string_view name) {
-  absl::StatusOr<HttpResponse> response = process.admin("GET", "/listeners");
-  if (!response.ok()) {
-    return response.status();
-  }
-  for (absl::string_view line : absl::StrSplit(response->body, '\n', absl::SkipEmpty())) {
-    std::vector<absl::string_view> parts = absl::StrSplit(line, absl::MaxSplits("::", 1));
-    if (parts.size() == 2 && parts[0] == name) {
-      const size_t colon = parts[1].rfind(':');
-      uint32_t port = 0;
-      if (colon != absl::string_view::npos && absl::SimpleAtoi(parts[1].substr(colon + 1), &port)) {
-        return static_cast<uint16_t>(port);
-      }
-    }
-  }
-  return absl::NotFoundError(
-      absl::StrCat("listener ", name, " not in /listeners: ", response->body));
-}
-
-// Percent-encodes what a query parameter value must not carry raw.
-std::string urlEncode(absl::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    if (absl::ascii_isalnum(c) || c == '_' || c == '.' || c == '-') {
-      out.push_back(c);
-    } else {
-      absl::StrAppend(&out, "%", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<HttpProxy>> HttpProxy::start(const BootstrapBuilder& bootstrap,
                                                             int concurrency) {
@@ -71,7 +35,7 @@ absl::StatusOr<std::unique_ptr<HttpProxy>> HttpProxy::start(const BootstrapBuild
     return absl::UnavailableError(
         absl::StrCat("waystone did not become ready\n", proxy->process_->logs()));
   }
-  absl::StatusOr<uint16_t> port = boundListenerPort(*proxy->process_, "http");
+  absl::StatusOr<uint16_t> port = listenerPort(*proxy->process_, "http");
   if (!port.ok()) {
     return absl::Status(port.status().code(),
                         absl::StrCat(port.status().message(), "\n", proxy->process_->logs()));
@@ -85,20 +49,7 @@ std::string HttpProxy::url(absl::string_view path) const {
 }
 
 std::optional<uint64_t> HttpProxy::stat(absl::string_view name) {
-  const std::string filter = absl::StrCat("^", RE2::QuoteMeta(std::string(name)), "$");
-  absl::StatusOr<HttpResponse> response =
-      process_->admin("GET", absl::StrCat("/stats?filter=", urlEncode(filter)));
-  if (!response.ok() || response->status != 200) {
-    return std::nullopt;
-  }
-  for (absl::string_view line : absl::StrSplit(response->body, '\n', absl::SkipEmpty())) {
-    uint64_t value = 0;
-    if (absl::ConsumePrefix(&line, name) && absl::ConsumePrefix(&line, ": ") &&
-        absl::SimpleAtoi(line, &value)) {
-      return value;
-    }
-  }
-  return std::nullopt;
+  return statValue(*process_, name);
 }
 
 std::optional<uint64_t> HttpProxy::httpStat(absl::string_view name) {
