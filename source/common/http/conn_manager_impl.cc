@@ -145,12 +145,23 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
       request_end_seen_ = true;
       request_timer_.reset();
     }
+    if (awaiting_request_end_) {
+      data.drain(data.length());  // answered already
+      if (end_stream) {
+        end();
+      }
+      return;
+    }
     filter_manager_.decodeData(data, end_stream);
   }
   void decodeTrailers(RequestTrailerMapPtr&& trailers) override {
     resetIdleTimer();
     request_end_seen_ = true;
     request_timer_.reset();
+    if (awaiting_request_end_) {
+      end();
+      return;
+    }
     filter_manager_.decodeTrailers(std::move(trailers));
   }
 
@@ -240,6 +251,10 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
     filter_manager_.sendLocalReply(status, body, nullptr, std::nullopt, details);
   }
   void onIdleTimeout() {
+    if (awaiting_request_end_) {
+      resetStream();  // the response went out; the rest of the request never came
+      return;
+    }
     parent_.stats_.downstream_rq_idle_timeout.inc();
     timeoutReply(408, "stream timeout", "stream_idle_timeout", stream_info::StreamIdleTimeout);
   }
@@ -256,15 +271,23 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
     if (ended_) {
       return;
     }
-    parent_.stats_.downstream_rq_completed.inc();
     if (!filter_manager_.requestComplete() && !request_end_seen_) {
-      // The response is done but the request is still arriving: HTTP/1 cannot find the next
-      // request's start, so the connection closes; HTTP/2 resets just this stream.
+      // The response is done but the request is still arriving. HTTP/1 cannot find the next
+      // request's start, so the connection closes. HTTP/2: resetting now would make nghttp2 drop
+      // the response frames still queued (a gRPC client would see CANCELLED instead of the
+      // status), so the stream stays, discarding request data, until the request ends, the
+      // client resets it, or the idle timer fires.
       if (parent_.codec_->protocol() == Protocol::Http2) {
-        encoder_.getStream().resetStream(StreamResetReason::LocalReset);
-      } else {
-        parent_.closing_ = true;
+        if (!awaiting_request_end_) {
+          awaiting_request_end_ = true;
+          parent_.stats_.downstream_rq_completed.inc();
+        }
+        return;
       }
+      parent_.closing_ = true;
+    }
+    if (!awaiting_request_end_) {
+      parent_.stats_.downstream_rq_completed.inc();
     }
     end();
   }
@@ -294,6 +317,7 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
   bool route_resolved_ = false;
   bool is_grpc_ = false;
   bool request_end_seen_ = false;
+  bool awaiting_request_end_ = false;  // HTTP/2: response sent, request still arriving
   bool ended_ = false;
   event::TimerPtr idle_timer_;
   event::TimerPtr request_timer_;
