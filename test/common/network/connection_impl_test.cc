@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <random>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -188,13 +189,11 @@ TEST_F(ConnectionImplTest, EchoesLargePayloadWithSmallBufferLimitsThenHalfCloses
   // The client stops reading: the echo's write buffer fills, and the echo must stop reading.
   client_->readDisable(true);
   ASSERT_TRUE(runUntil(dispatcher_, [&] { return echo->paused > 0; }));
-  // Once every kernel buffer on the way back is full, the server reads no more.
-  runFor(dispatcher_, std::chrono::milliseconds(50));
-  const uint64_t server_read_when_settled = server_->bytesRead();
-  runFor(dispatcher_, std::chrono::milliseconds(50));
-  EXPECT_EQ(server_->bytesRead(), server_read_when_settled);
-  EXPECT_LT(server_read_when_settled, payload.size() / 2);
-  EXPECT_FALSE(server_->readEnabled());
+  // With the client not reading, the server stops reading once the way back is full: what it
+  // has read stays bounded by the buffers (the kernel's, shrunk, and the 16 KiB limits), far
+  // below the payload. (No timed "settle" window: the reader toggles as kernel buffers drain.)
+  ASSERT_TRUE(runUntil(dispatcher_, [&] { return !server_->readEnabled(); }));
+  EXPECT_LT(server_->bytesRead(), payload.size() / 2);
   growKernelBuffers(*server_);
   growKernelBuffers(*client_);
   client_->readDisable(false);
@@ -529,7 +528,10 @@ TEST_F(ConnectionImplTest, Ipv6Loopback) {
 }
 
 TEST_F(ConnectionImplTest, AbstractUnixSocket) {
-  const std::string name = absl::StrCat("@waystone-conn-test-", ::getpid());
+  // The abstract namespace is shared by every process in the network namespace, and sandboxed
+  // test runs can share a pid: add randomness so parallel runs never collide.
+  const std::string name =
+      absl::StrCat("@waystone-conn-test-", ::getpid(), "-", std::random_device{}());
   listen(name);
   connect();
   EXPECT_EQ(client_->remoteAddress()->asString(), name);
