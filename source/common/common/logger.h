@@ -20,20 +20,62 @@ enum class Level : int { Trace = 0, Debug, Info, Warn, Error, Critical, Off };
 // `/logging` endpoint accept what pilot-agent and operators pass to Envoy (Envoy rejects an
 // unknown component, and so do we). hbone and xds are ours. Each has its own level,
 // changeable at run time.
-#define WAYSTONE_LOGGER_COMPONENTS(X)                                                              \
-  X(admin)                                                                                         \
-  X(alternate_protocols_cache)                                                                     \
-  X(aws)                                                                                           \
-  X(assert)                                                                                        \
-  X(backtrace)                                                                                     \
-  X(client)                                                                                        \
-  X(config)                                                                                        \
-  X(connection) X(conn_handler) X(compression) X(decompression) X(dns) X(envoy_bug) X(ext_authz)   \
-      X(ext_proc) X(file) X(filter) X(forward_proxy) X(grpc) X(happy_eyeballs) X(hbone) X(hc)      \
-          X(health_checker) X(http) X(http2) X(http3) X(init) X(io) X(jwt) X(lua) X(main)          \
-              X(matcher) X(misc) X(multi_connection) X(pool) X(quic) X(quic_stream) X(rbac) X(rds) \
-                  X(router) X(runtime) X(secret) X(stats) X(tap) X(testing) X(tls) X(tracing)      \
-                      X(udp) X(upstream) X(wasm) X(websocket) X(xds)
+// The list is kept one per line; clang-format does not settle on a layout for it.
+// clang-format off
+#define WAYSTONE_LOGGER_COMPONENTS(X) \
+  X(admin) \
+  X(alternate_protocols_cache) \
+  X(aws) \
+  X(assert) \
+  X(backtrace) \
+  X(client) \
+  X(config) \
+  X(connection) \
+  X(conn_handler) \
+  X(compression) \
+  X(decompression) \
+  X(dns) \
+  X(envoy_bug) \
+  X(ext_authz) \
+  X(ext_proc) \
+  X(file) \
+  X(filter) \
+  X(forward_proxy) \
+  X(grpc) \
+  X(happy_eyeballs) \
+  X(hbone) \
+  X(hc) \
+  X(health_checker) \
+  X(http) \
+  X(http2) \
+  X(http3) \
+  X(init) \
+  X(io) \
+  X(jwt) \
+  X(lua) \
+  X(main) \
+  X(matcher) \
+  X(misc) \
+  X(multi_connection) \
+  X(pool) \
+  X(quic) \
+  X(quic_stream) \
+  X(rbac) \
+  X(rds) \
+  X(router) \
+  X(runtime) \
+  X(secret) \
+  X(stats) \
+  X(tap) \
+  X(testing) \
+  X(tls) \
+  X(tracing) \
+  X(udp) \
+  X(upstream) \
+  X(wasm) \
+  X(websocket) \
+  X(xds)
+// clang-format on
 
 enum class Id : int {
 #define WAYSTONE_LOGGER_ENUM(name) name,
