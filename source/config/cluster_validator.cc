@@ -52,8 +52,9 @@ absl::Status validateType(const Cluster& cluster, const std::string& path) {
 }
 
 absl::Status validateEndpoints(const Cluster& cluster, const std::string& path) {
-  // EDS clusters take their endpoints from EDS; an inline load_assignment is not used.
-  if (!cluster.has_load_assignment() || cluster.type() == Cluster::EDS) {
+  // EDS clusters take an inline load_assignment as their hosts until EDS (xDS) updates them; it
+  // follows the STATIC rules (IP addresses).
+  if (!cluster.has_load_assignment()) {
     return absl::OkStatus();
   }
   const auto& assignment = cluster.load_assignment();
@@ -75,8 +76,9 @@ absl::Status validateEndpoints(const Cluster& cluster, const std::string& path) 
                              endpoint_count, " endpoints in ", assignment.endpoints_size(),
                              " localities)"));
   }
-  const AddressUse use =
-      cluster.type() == Cluster::STATIC ? AddressUse::StaticEndpoint : AddressUse::DnsEndpoint;
+  const AddressUse use = (cluster.type() == Cluster::STATIC || cluster.type() == Cluster::EDS)
+                             ? AddressUse::StaticEndpoint
+                             : AddressUse::DnsEndpoint;
   for (int i = 0; i < assignment.endpoints_size(); ++i) {
     const auto& locality = assignment.endpoints(i);
     for (int j = 0; j < locality.lb_endpoints_size(); ++j) {

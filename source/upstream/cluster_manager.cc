@@ -52,10 +52,9 @@ absl::StatusOr<std::vector<network::address::InstanceConstSharedPtr>> resolve(
 absl::StatusOr<HostVector> buildHosts(const envoy::config::cluster::v3::Cluster& config,
                                       const std::string& path) {
   HostVector hosts;
-  // EDS hosts arrive over xDS and ORIGINAL_DST hosts from each connection: neither has static
-  // hosts (both arrive with later work; until then such a cluster has no hosts).
-  if (config.type() == envoy::config::cluster::v3::Cluster::EDS ||
-      config.type() == envoy::config::cluster::v3::Cluster::ORIGINAL_DST) {
+  // ORIGINAL_DST hosts come from each connection (the HBONE work). EDS clusters start from their
+  // inline load_assignment, like STATIC ones, until EDS updates arrive with xDS.
+  if (config.type() == envoy::config::cluster::v3::Cluster::ORIGINAL_DST) {
     return hosts;
   }
   const bool dns = config.type() == envoy::config::cluster::v3::Cluster::STRICT_DNS ||

@@ -10,7 +10,8 @@ namespace {
 // STATIC clusters map one host per lb_endpoint (fromCluster); DNS clusters may resolve one
 // endpoint to several hosts, and EDS/ORIGINAL_DST have none yet: build those by hand.
 absl::StatusOr<lb::PrioritySetConstSharedPtr> prioritySetFor(const Cluster& cluster) {
-  if (cluster.config().type() == envoy::config::cluster::v3::Cluster::STATIC) {
+  if (cluster.config().type() == envoy::config::cluster::v3::Cluster::STATIC ||
+      cluster.config().type() == envoy::config::cluster::v3::Cluster::EDS) {
     return lb::PrioritySet::fromCluster(cluster.config(), cluster.hosts());
   }
   lb::PrioritySet::Builder builder;

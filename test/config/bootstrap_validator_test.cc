@@ -88,6 +88,12 @@ INSTANTIATE_TEST_SUITE_P(
             "static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint."
             "address.socket_address.address: \"bad host\" is neither a host name nor an IP "
             "address"},
+        BadCase{
+            "bad_eds_hostname.yaml",
+            "static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint."
+            "address.socket_address.address: \"backend.local\" is not an IP address (STATIC "
+            "cluster endpoints need IP literals; use STRICT_DNS or LOGICAL_DNS for host "
+            "names)"},
         BadCase{"bad_eds_without_config.yaml",
                 "static_resources.clusters[0].eds_cluster_config: an EDS cluster needs "
                 "eds_cluster_config"},

@@ -437,3 +437,39 @@ TEST_F(RoundRobinLoadBalancerTest, NoHostsGivesNull) {
 
 }  // namespace
 }  // namespace waystone::upstream
+
+namespace waystone::upstream {
+namespace {
+
+// EDS clusters start from their inline load_assignment until EDS updates arrive with xDS.
+TEST(ClusterManagerEdsTest, EdsClusterTakesItsInlineLoadAssignment) {
+  envoy::config::bootstrap::v3::Bootstrap bootstrap;
+  ASSERT_TRUE(protobuf::loadFromYaml(R"EOF(
+static_resources:
+  clusters:
+  - name: eds
+    type: EDS
+    eds_cluster_config: { service_name: eds }
+    load_assignment:
+      cluster_name: eds
+      endpoints:
+      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 10.1.0.1, port_value: 80 } } }
+        - endpoint: { address: { socket_address: { address: 10.1.0.2, port_value: 80 } } }
+  - name: eds_empty
+    type: EDS
+    eds_cluster_config: { service_name: eds_empty }
+)EOF",
+                                     bootstrap)
+                  .ok());
+  stats::Store store;
+  auto manager = ClusterManager::create(bootstrap, store);
+  ASSERT_TRUE(manager.ok()) << manager.status();
+  ASSERT_NE((*manager)->get("eds"), nullptr);
+  ASSERT_EQ((*manager)->get("eds")->hosts().size(), 2u);
+  EXPECT_EQ((*manager)->get("eds")->hosts()[1]->address()->asString(), "10.1.0.2:80");
+  EXPECT_TRUE((*manager)->get("eds_empty")->hosts().empty());
+}
+
+}  // namespace
+}  // namespace waystone::upstream
