@@ -21,10 +21,10 @@ struct FilterState {
   bool trailers_seen = false;
 };
 
-struct FilterManager::ActiveDecoderFilter : public StreamDecoderFilterCallbacks {
-  ActiveDecoderFilter(FilterManager& parent, StreamDecoderFilterSharedPtr filter, size_t index,
-                      size_t position)
-      : parent_(parent), filter_(std::move(filter)), index_(index), position_(position) {}
+// The stream-wide callbacks every filter gets, in either direction.
+template <class Callbacks>
+struct FilterManager::ActiveFilterBase : public Callbacks {
+  explicit ActiveFilterBase(FilterManager& parent) : parent_(parent) {}
 
   // StreamFilterCallbacks
   event::Dispatcher& dispatcher() override { return parent_.callbacks_.dispatcher(); }
@@ -33,6 +33,14 @@ struct FilterManager::ActiveDecoderFilter : public StreamDecoderFilterCallbacks 
   const router::Route* route() override { return parent_.callbacks_.route(); }
   void clearRouteCache() override { parent_.callbacks_.clearRouteCache(); }
   void resetStream() override { parent_.callbacks_.resetStream(); }
+
+  FilterManager& parent_;
+};
+
+struct FilterManager::ActiveDecoderFilter : public ActiveFilterBase<StreamDecoderFilterCallbacks> {
+  ActiveDecoderFilter(FilterManager& parent, StreamDecoderFilterSharedPtr filter, size_t index,
+                      size_t position)
+      : ActiveFilterBase(parent), filter_(std::move(filter)), index_(index), position_(position) {}
 
   // StreamDecoderFilterCallbacks
   void continueDecoding() override { parent_.continueDecoding(*this); }
@@ -95,24 +103,15 @@ struct FilterManager::ActiveDecoderFilter : public StreamDecoderFilterCallbacks 
     list.erase(std::remove(list.begin(), list.end(), &callbacks), list.end());
   }
 
-  FilterManager& parent_;
   StreamDecoderFilterSharedPtr filter_;
   const size_t index_;     // in decoder_filters_
   const size_t position_;  // in the configured chain
   FilterState state_;
 };
 
-struct FilterManager::ActiveEncoderFilter : public StreamEncoderFilterCallbacks {
+struct FilterManager::ActiveEncoderFilter : public ActiveFilterBase<StreamEncoderFilterCallbacks> {
   ActiveEncoderFilter(FilterManager& parent, StreamEncoderFilterSharedPtr filter, size_t position)
-      : parent_(parent), filter_(std::move(filter)), position_(position) {}
-
-  // StreamFilterCallbacks
-  event::Dispatcher& dispatcher() override { return parent_.callbacks_.dispatcher(); }
-  uint64_t streamId() const override { return parent_.callbacks_.streamId(); }
-  stream_info::StreamInfo& streamInfo() override { return parent_.stream_info_; }
-  const router::Route* route() override { return parent_.callbacks_.route(); }
-  void clearRouteCache() override { parent_.callbacks_.clearRouteCache(); }
-  void resetStream() override { parent_.callbacks_.resetStream(); }
+      : ActiveFilterBase(parent), filter_(std::move(filter)), position_(position) {}
 
   // StreamEncoderFilterCallbacks
   void continueEncoding() override { parent_.continueEncoding(*this); }
@@ -135,7 +134,6 @@ struct FilterManager::ActiveEncoderFilter : public StreamEncoderFilterCallbacks 
   const ResponseHeaderMap* responseHeaders() override { return parent_.response_headers_.get(); }
   uint32_t encoderBufferLimit() override { return parent_.buffer_limit_; }
 
-  FilterManager& parent_;
   StreamEncoderFilterSharedPtr filter_;
   size_t index_ = 0;  // in encoder_filters_ (encode order), set once the chain is built
   const size_t position_;

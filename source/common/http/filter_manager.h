@@ -71,6 +71,8 @@ class FilterManager : public FilterChainFactoryCallbacks {
   bool requestComplete() const { return decode_complete_; }
 
  private:
+  template <class Callbacks>
+  struct ActiveFilterBase;
   struct ActiveDecoderFilter;
   struct ActiveEncoderFilter;
   friend struct ActiveDecoderFilter;
