@@ -66,6 +66,8 @@ ENVOY_PROTOS = [
     "envoy-api/envoy/extensions/filters/network/rbac/v3/rbac.proto",
     "envoy-api/envoy/extensions/filters/network/set_filter_state/v3/set_filter_state.proto",
     "envoy-api/envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto",
+    "envoy-api/envoy/extensions/matching/common_inputs/network/v3/network_inputs.proto",
+    "envoy-api/envoy/extensions/matching/input_matchers/ip/v3/ip.proto",
     "envoy-api/envoy/extensions/transport_sockets/internal_upstream/v3/internal_upstream.proto",
     "envoy-api/envoy/extensions/transport_sockets/raw_buffer/v3/raw_buffer.proto",
     "envoy-api/envoy/extensions/transport_sockets/tls/v3/common.proto",

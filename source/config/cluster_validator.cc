@@ -105,10 +105,42 @@ absl::Status validateEndpoints(const Cluster& cluster, const std::string& path) 
   return absl::OkStatus();
 }
 
+// Envoy's runtime checks on the DNS refresh settings (their PGV rules run before).
+absl::Status validateDnsRefresh(const Cluster& cluster, const std::string& path) {
+  if (!cluster.has_dns_failure_refresh_rate() ||
+      !cluster.dns_failure_refresh_rate().has_max_interval()) {
+    return absl::OkStatus();
+  }
+  const auto& rate = cluster.dns_failure_refresh_rate();
+  auto ms = [](const google::protobuf::Duration& d) {
+    return d.seconds() * 1000 + d.nanos() / 1000000;
+  };
+  if (ms(rate.max_interval()) < ms(rate.base_interval())) {
+    return fail(path, "dns_failure_refresh_rate.max_interval",
+                "must be greater than or equal to base_interval");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status validateOriginalDst(const Cluster& cluster, const std::string& path) {
+  if (cluster.type() == Cluster::ORIGINAL_DST && cluster.has_original_dst_lb_config() &&
+      cluster.original_dst_lb_config().has_metadata_key()) {
+    return fail(path, "original_dst_lb_config.metadata_key",
+                "not supported yet (the destination from dynamic metadata)");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status validateCluster(const Cluster& cluster, const std::string& path) {
   absl::Status status = validateType(cluster, path);
+  if (status.ok()) {
+    status = validateDnsRefresh(cluster, path);
+  }
+  if (status.ok()) {
+    status = validateOriginalDst(cluster, path);
+  }
   if (!status.ok()) {
     return status;
   }

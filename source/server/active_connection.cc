@@ -5,11 +5,13 @@
 
 namespace waystone::server {
 
-ActiveConnection::ActiveConnection(ActiveListener& listener, network::ConnectionPtr&& connection)
+ActiveConnection::ActiveConnection(ActiveListener& listener, network::ConnectionPtr&& connection,
+                                   const FilterChain& chain)
     : listener_(listener),
       dispatcher_(listener.dispatcher()),
       config_(listener.configPtr()),
-      connection_(std::move(connection)) {
+      connection_(std::move(connection)),
+      chain_(chain) {
   config_->stats().downstream_cx_total.inc();
   config_->stats().downstream_cx_active.inc();
   connection_->setBufferLimits(config_->perConnectionBufferLimitBytes());
@@ -27,7 +29,7 @@ ActiveConnection::~ActiveConnection() {
 event::Dispatcher& ActiveConnection::dispatcher() { return dispatcher_; }
 
 void ActiveConnection::start() {
-  for (const auto& factory : config_->filterFactories()) {
+  for (const auto& factory : chain_.filter_factories) {
     filters_.push_back({factory(), false});
     filters_.back().filter->initializeReadFilterCallbacks(*this);
   }
@@ -53,6 +55,19 @@ void ActiveConnection::iterate(size_t from, buffer::Instance* data, bool end_str
     if (data != nullptr && (data->length() > 0 || end_stream) &&
         active.filter->onData(*data, end_stream) == network::FilterStatus::StopIteration) {
       return;
+    }
+  }
+}
+
+void ActiveConnection::startDrain(const network::DrainEvent& event) {
+  if (closed_ || drain_started_) {
+    return;
+  }
+  drain_started_ = true;
+  for (ActiveFilter& active : filters_) {
+    active.filter->onDrainStart(event);
+    if (closed_) {
+      return;  // a filter closed the connection: the others have nothing left to drain
     }
   }
 }

@@ -20,11 +20,14 @@ class ActiveConnection final : public network::ConnectionCallbacks,
                                public network::ReadFilterCallbacks,
                                public event::DeferredDeletable {
  public:
-  ActiveConnection(ActiveListener& listener, network::ConnectionPtr&& connection);
+  ActiveConnection(ActiveListener& listener, network::ConnectionPtr&& connection,
+                   const FilterChain& chain);
   ~ActiveConnection() override;
 
   // Creates the filters and runs onNewConnection through them.
   void start();
+  // The listener is draining: tells every filter (once).
+  void startDrain(const network::DrainEvent& event);
 
   // network::ConnectionCallbacks
   void onEvent(network::ConnectionEvent event) override;
@@ -58,10 +61,13 @@ class ActiveConnection final : public network::ConnectionCallbacks,
   event::Dispatcher& dispatcher_;
   const ListenerConfigConstSharedPtr config_;
   network::ConnectionPtr connection_;
+  // Lives in config_, which this object holds.
+  const FilterChain& chain_;
   std::vector<ActiveFilter> filters_;
   // The filter that ran last (the one that stopped, if any).
   size_t current_filter_ = 0;
   bool closed_ = false;
+  bool drain_started_ = false;
 };
 
 }  // namespace waystone::server

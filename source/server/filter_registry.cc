@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "source/extensions/filters/network/http_connection_manager/config.h"
+#include "source/extensions/filters/network/set_filter_state/config.h"
 #include "source/extensions/filters/network/tcp_proxy/config.h"
 
 namespace waystone::server {
@@ -49,6 +50,13 @@ FilterRegistry::FilterRegistry() {
       [](const TcpProxyProto& proto, FactoryContext& context, const std::string& field_path) {
         return extensions::network_filters::tcp_proxy::createFilterFactory(
             proto, context.cluster_manager, context.store, field_path);
+      });
+
+  using SetFilterStateProto = envoy::extensions::filters::network::set_filter_state::v3::Config;
+  network_filters_[SetFilterStateProto::descriptor()->full_name()] = typed<SetFilterStateProto>(
+      [](const SetFilterStateProto& proto, FactoryContext&, const std::string& field_path) {
+        return extensions::network_filters::set_filter_state::createFilterFactory(proto,
+                                                                                  field_path);
       });
 }
 

@@ -6,6 +6,7 @@
 
 #include "source/extensions/filters/http/header_mutation/config.h"
 #include "source/extensions/filters/http/router/config.h"
+#include "source/extensions/filters/http/set_filter_state/config.h"
 
 namespace waystone::server {
 namespace {
@@ -47,6 +48,13 @@ HttpFilterRegistry::HttpFilterRegistry() {
       typed<HeaderMutationProto>([](const HeaderMutationProto& proto, HttpFilterFactoryContext&,
                                     const std::string& field_path) {
         return extensions::http_filters::header_mutation::createFilterFactory(proto, field_path);
+      });
+
+  using SetFilterStateProto = envoy::extensions::filters::http::set_filter_state::v3::Config;
+  factories_[SetFilterStateProto::descriptor()->full_name()] =
+      typed<SetFilterStateProto>([](const SetFilterStateProto& proto, HttpFilterFactoryContext&,
+                                    const std::string& field_path) {
+        return extensions::http_filters::set_filter_state::createFilterFactory(proto, field_path);
       });
 }
 

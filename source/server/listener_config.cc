@@ -10,17 +10,24 @@ ListenerStats::ListenerStats(stats::Scope& scope)
       downstream_cx_active(scope.gaugeFromString("downstream_cx_active")),
       downstream_cx_destroy(scope.counterFromString("downstream_cx_destroy")),
       downstream_cx_overflow(scope.counterFromString("downstream_cx_overflow")),
-      no_filter_chain_match(scope.counterFromString("no_filter_chain_match")) {}
+      no_filter_chain_match(scope.counterFromString("no_filter_chain_match")),
+      downstream_listener_filter_error(scope.counterFromString("downstream_listener_filter_error")),
+      downstream_pre_cx_timeout(scope.counterFromString("downstream_pre_cx_timeout")),
+      downstream_pre_cx_active(scope.gaugeFromString("downstream_pre_cx_active")) {}
 
 ListenerConfig::ListenerConfig(envoy::config::listener::v3::Listener proto,
-                               network::address::InstanceConstSharedPtr address,
-                               std::vector<network::FilterFactoryCb> filter_factories,
-                               network::TransportSocketFactoryCb transport_factory,
+                               network::address::InstanceConstSharedPtr address, Parts parts,
                                stats::ScopeSharedPtr scope)
     : proto_(std::move(proto)),
       address_(std::move(address)),
-      filter_factories_(std::move(filter_factories)),
-      transport_factory_(std::move(transport_factory)),
+      listener_filters_(std::move(parts.listener_filters)),
+      filter_chains_(std::move(parts.filter_chains)),
+      selector_(std::move(parts.selector)),
+      listener_filters_timeout_(
+          proto_.has_listener_filters_timeout()
+              ? std::chrono::milliseconds(proto_.listener_filters_timeout().seconds() * 1000 +
+                                          proto_.listener_filters_timeout().nanos() / 1000000)
+              : std::chrono::milliseconds(15000)),
       // Envoy's default per-connection buffer limit: 1 MiB.
       buffer_limit_(proto_.has_per_connection_buffer_limit_bytes()
                         ? proto_.per_connection_buffer_limit_bytes().value()

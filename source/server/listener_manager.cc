@@ -5,6 +5,9 @@
 #include "source/common/common/logger.h"
 #include "source/common/network/address_proto.h"
 #include "source/extensions/transport_sockets/transport_socket_config.h"
+#include "source/server/filter_chain_selector_adapter.h"
+#include "source/server/listener_filter_predicate.h"
+#include "source/server/listener_filter_registry.h"
 
 namespace waystone::server {
 
@@ -39,73 +42,134 @@ absl::Status ListenerManager::addStaticListeners(
   return absl::OkStatus();
 }
 
+absl::StatusOr<FilterChain> ListenerManager::buildFilterChain(
+    const envoy::config::listener::v3::FilterChain& chain, const std::string& path, bool internal,
+    FactoryContext& context) {
+  FilterChain built;
+  built.name = chain.name();
+  if (chain.has_transport_socket()) {
+    auto factory = extensions::transport_sockets::createServerTransportFactory(
+        chain.transport_socket(), context.load_options, absl::StrCat(path, ".transport_socket"));
+    if (!factory.ok()) {
+      return factory.status();
+    }
+    if (internal && *factory != nullptr) {
+      return absl::UnimplementedError(
+          absl::StrCat(path, ".transport_socket: TLS on an internal listener is not supported"));
+    }
+    built.transport_factory = std::move(*factory);
+  }
+  for (int j = 0; j < chain.filters_size(); ++j) {
+    const auto& filter = chain.filters(j);
+    const std::string filter_path = absl::StrCat(path, ".filters[", j, "]");
+    if (!filter.has_typed_config()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(filter_path, ".typed_config: required (filter \"", filter.name(), "\")"));
+    }
+    const std::string type = protobuf::typeUrlOf(filter.typed_config());
+    const NetworkFilterConfigFactory* factory = FilterRegistry::get().networkFilter(type);
+    if (factory == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(filter_path, ".typed_config: unsupported network filter type \"", type,
+                       "\" (name \"", filter.name(), "\")"));
+    }
+    auto cb =
+        (*factory)(filter.typed_config(), context, absl::StrCat(filter_path, ".typed_config"));
+    if (!cb.ok()) {
+      return cb.status();
+    }
+    built.filter_factories.push_back(std::move(*cb));
+  }
+  return built;
+}
+
 absl::Status ListenerManager::addListener(const envoy::config::listener::v3::Listener& proto,
                                           const std::string& path, FactoryContext& context) {
-  if (proto.has_internal_listener()) {
+  const bool internal = proto.has_internal_listener();
+  if (proto.has_use_original_dst() && proto.use_original_dst().value()) {
     return absl::UnimplementedError(absl::StrCat(
         path,
-        ".internal_listener: internal listeners are not supported yet (they arrive with "
-        "the HBONE work)"));
+        ".use_original_dst: not supported (use the envoy.filters.listener.original_dst "
+        "listener filter)"));
   }
-  if (proto.listener_filters_size() > 0) {
+  network::address::InstanceConstSharedPtr address;
+  if (internal) {
+    if (proto.has_address()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ".address: an internal listener has no address"));
+    }
+    // TODO(lead): envoyInternal address once the internal connection lands.
     return absl::UnimplementedError(
-        absl::StrCat(path, ".listener_filters: listener filters are not supported yet (\"",
-                     proto.listener_filters(0).name(), "\")"));
-  }
-  if (proto.has_use_original_dst() && proto.use_original_dst().value()) {
-    return absl::UnimplementedError(absl::StrCat(path, ".use_original_dst: not supported yet"));
-  }
-  auto address = network::address::fromProto(proto.address());
-  if (!address.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ".address.", address.status().message()));
-  }
-  if (proto.filter_chains_size() > 1 || proto.has_filter_chain_matcher()) {
-    return absl::UnimplementedError(absl::StrCat(
-        path, ".filter_chains: only one filter chain without a match is supported so far"));
-  }
-  std::vector<network::FilterFactoryCb> factories;
-  network::TransportSocketFactoryCb transport_factory;
-  if (proto.filter_chains_size() == 1) {
-    const auto& chain = proto.filter_chains(0);
-    if (chain.has_transport_socket()) {
-      auto factory = extensions::transport_sockets::createServerTransportFactory(
-          chain.transport_socket(), context.load_options,
-          absl::StrCat(path, ".filter_chains[0].transport_socket"));
-      if (!factory.ok()) {
-        return factory.status();
-      }
-      transport_factory = std::move(*factory);
+        absl::StrCat(path, ".internal_listener: internal listeners are not supported yet"));
+  } else {
+    auto parsed = network::address::fromProto(proto.address());
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ".address.", parsed.status().message()));
     }
-    for (int j = 0; j < chain.filters_size(); ++j) {
-      const auto& filter = chain.filters(j);
-      const std::string filter_path = absl::StrCat(path, ".filter_chains[0].filters[", j, "]");
-      if (!filter.has_typed_config()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(filter_path, ".typed_config: required (filter \"", filter.name(), "\")"));
-      }
-      const std::string type = protobuf::typeUrlOf(filter.typed_config());
-      const NetworkFilterConfigFactory* factory = FilterRegistry::get().networkFilter(type);
-      if (factory == nullptr) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(filter_path, ".typed_config: unsupported network filter type \"", type,
-                         "\" (name \"", filter.name(), "\")"));
-      }
-      auto cb =
-          (*factory)(filter.typed_config(), context, absl::StrCat(filter_path, ".typed_config"));
-      if (!cb.ok()) {
-        return cb.status();
-      }
-      factories.push_back(std::move(*cb));
-    }
+    address = *std::move(parsed);
   }
 
+  ListenerConfig::Parts parts;
+  for (int i = 0; i < proto.listener_filters_size(); ++i) {
+    const auto& filter = proto.listener_filters(i);
+    const std::string filter_path = absl::StrCat(path, ".listener_filters[", i, "]");
+    if (!filter.has_typed_config()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          filter_path, ".typed_config: required (listener filter \"", filter.name(), "\")"));
+    }
+    const std::string type = protobuf::typeUrlOf(filter.typed_config());
+    const ListenerFilterConfigFactory* factory = ListenerFilterRegistry::get().find(type);
+    if (factory == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(filter_path, ".typed_config: unsupported listener filter type \"", type,
+                       "\" (name \"", filter.name(), "\")"));
+    }
+    auto cb = (*factory)(filter.typed_config(), context.load_options,
+                         absl::StrCat(filter_path, ".typed_config"));
+    if (!cb.ok()) {
+      return cb.status();
+    }
+    ListenerFilterConfig config{filter.name(), std::move(*cb), nullptr};
+    if (filter.has_filter_disabled()) {
+      auto disabled = compileListenerFilterPredicate(filter.filter_disabled(),
+                                                     filter_path + ".filter_disabled");
+      if (!disabled.ok()) {
+        return disabled.status();
+      }
+      config.disabled = std::move(*disabled);
+    }
+    parts.listener_filters.push_back(std::move(config));
+  }
+  for (int i = 0; i < proto.filter_chains_size(); ++i) {
+    auto chain = buildFilterChain(proto.filter_chains(i),
+                                  absl::StrCat(path, ".filter_chains[", i, "]"), internal, context);
+    if (!chain.ok()) {
+      return chain.status();
+    }
+    parts.filter_chains.push_back(std::move(*chain));
+  }
+  if (proto.has_default_filter_chain()) {
+    auto chain = buildFilterChain(proto.default_filter_chain(), path + ".default_filter_chain",
+                                  internal, context);
+    if (!chain.ok()) {
+      return chain.status();
+    }
+    parts.filter_chains.push_back(std::move(*chain));
+  }
+  auto selector = FilterChainSelectorAdapter::create(proto, path);
+  if (!selector.ok()) {
+    return selector.status();
+  }
+  parts.selector = std::move(*selector);
+
   ActiveListenerInfo info;
-  info.bound_address = *address;
-  // Bind the first socket, then bind the others to the port it got (port 0 case).
-  network::address::InstanceConstSharedPtr bind_address = *address;
-  const uint32_t sockets = !bind_sockets_                                     ? 0
-                           : (*address)->type() == network::address::Type::Ip ? concurrency_
-                                                                              : 1;
+  info.bound_address = address;
+  // Bind the first socket, then bind the others to the port it got (port 0 case). Internal
+  // listeners have no socket: each worker registers them by name.
+  network::address::InstanceConstSharedPtr bind_address = address;
+  const uint32_t sockets = !bind_sockets_ || internal                      ? 0
+                           : address->type() == network::address::Type::Ip ? concurrency_
+                                                                           : 1;
   for (uint32_t w = 0; w < sockets; ++w) {
     auto socket = network::ListenSocket::create(bind_address, network::ListenSocketOptions{});
     if (!socket.ok()) {
@@ -117,11 +181,12 @@ absl::Status ListenerManager::addListener(const envoy::config::listener::v3::Lis
     }
     info.sockets.push_back(std::move(*socket));
   }
-  auto scope = store_.createScope(
-      absl::StrCat("listener.", ListenerConfig::statPrefixFor(proto, *info.bound_address), "."));
-  info.config =
-      std::make_shared<const ListenerConfig>(proto, info.bound_address, std::move(factories),
-                                             std::move(transport_factory), std::move(scope));
+  // Internal listeners have no address to name them by: their stats use the listener name.
+  auto scope = store_.createScope(absl::StrCat(
+      "listener.",
+      internal ? proto.name() : ListenerConfig::statPrefixFor(proto, *info.bound_address), "."));
+  info.config = std::make_shared<const ListenerConfig>(proto, info.bound_address, std::move(parts),
+                                                       std::move(scope));
   if (bind_sockets_) {
     WAYSTONE_LOG(info, config, "listener '%s' bound to %s", proto.name(),
                  info.bound_address->asString());
@@ -136,7 +201,9 @@ void ListenerManager::startWorkers(std::vector<WorkerPtr>& workers) {
   for (size_t w = 0; w < workers.size(); ++w) {
     for (const auto& info : listeners_) {
       // Pipes have one shared socket; IP listeners one per worker.
-      auto socket = info.sockets.size() == 1 ? info.sockets[0] : info.sockets[w];
+      auto socket = info.sockets.empty()       ? nullptr
+                    : info.sockets.size() == 1 ? info.sockets[0]
+                                               : info.sockets[w];
       workers[w]->addListener(info.config, socket);
     }
   }

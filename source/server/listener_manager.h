@@ -44,6 +44,9 @@ class ListenerManager {
  private:
   absl::Status addListener(const envoy::config::listener::v3::Listener& proto,
                            const std::string& path, FactoryContext& context);
+  static absl::StatusOr<FilterChain> buildFilterChain(
+      const envoy::config::listener::v3::FilterChain& chain, const std::string& path, bool internal,
+      FactoryContext& context);
 
   stats::Store& store_;
   const uint32_t concurrency_;

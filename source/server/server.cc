@@ -243,6 +243,9 @@ uint64_t Server::activeDownstreamConnections() const {
 
 void Server::drainListeners(bool graceful, bool skip_exit) {
   setState(ServerState::Draining);
+  // Both kinds drain the open connections (as Envoy does since connection-level drain events);
+  // graceful only decides whether the listeners keep accepting for the drain time first.
+  startConnectionDrain();
   if (!graceful) {
     listener_manager_->stopListeners(workers_);
     return;
@@ -264,6 +267,7 @@ void Server::shutdownWithDrain() {
   }
   shutting_down_ = true;
   setState(ServerState::Draining);
+  startConnectionDrain();
   listener_manager_->stopListeners(workers_);
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(options_.drain_time_s);
@@ -281,6 +285,22 @@ void Server::pollDrainComplete(std::chrono::steady_clock::time_point deadline) {
   }
   drain_timer_ = dispatcher_->createTimer([this, deadline] { pollDrainComplete(deadline); });
   drain_timer_->enableTimer(std::chrono::milliseconds(50));
+}
+
+void Server::startConnectionDrain() {
+  if (connection_drain_started_) {
+    return;
+  }
+  connection_drain_started_ = true;
+  network::DrainEvent event;
+  event.start_time = std::chrono::steady_clock::now();
+  event.drain_time = std::chrono::seconds(options_.drain_time_s);
+  event.strategy = options_.drain_strategy == Options::DrainStrategy::Immediate
+                       ? network::DrainEvent::Strategy::Immediate
+                       : network::DrainEvent::Strategy::Gradual;
+  for (auto& worker : workers_) {
+    worker->startDrain(event);
+  }
 }
 
 void Server::shutdown() {

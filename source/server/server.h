@@ -59,6 +59,10 @@ class Server {
   const envoy::config::bootstrap::v3::Bootstrap& bootstrap() const { return bootstrap_; }
   stats::Store& stats() { return *store_; }
   const upstream::ClusterManager& clusterManager() const { return *cluster_manager_; }
+  // Every cluster's current hosts (they change with DNS refreshes). Main thread.
+  const upstream::WorkerClusterManagers& workerClusterManagers() const {
+    return *worker_cluster_managers_;
+  }
   const ListenerManager& listenerManager() const { return *listener_manager_; }
   event::Dispatcher& dispatcher() { return *dispatcher_; }
 
@@ -71,6 +75,9 @@ class Server {
   void onWorkerStarted();
   uint64_t activeDownstreamConnections() const;
   void pollDrainComplete(std::chrono::steady_clock::time_point deadline);
+  // Tells every connection on every worker that the drain started (HTTP: GOAWAY, connection:
+  // close), once, whatever started it.
+  void startConnectionDrain();
 
   const Options options_;
   const AdminEndpointsInstaller install_admin_endpoints_;
@@ -89,6 +96,7 @@ class Server {
   ServerState state_ = ServerState::PreInitializing;
   bool health_check_failed_ = false;
   bool shutting_down_ = false;
+  bool connection_drain_started_ = false;
   uint32_t workers_started_count_ = 0;
   stats::Gauge& state_gauge_;
   stats::Gauge& live_gauge_;

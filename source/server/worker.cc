@@ -54,6 +54,14 @@ void Worker::stopListeners(std::function<void()> done) {
   });
 }
 
+void Worker::startDrain(const network::DrainEvent& event) {
+  dispatcher_->post([this, event] {
+    for (auto& listener : listeners_) {
+      listener->startDrain(event);
+    }
+  });
+}
+
 void Worker::stop() {
   if (!thread_.joinable()) {
     return;

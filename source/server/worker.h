@@ -28,6 +28,8 @@ class Worker {
                    std::shared_ptr<network::ListenSocket> socket);
   // Stops accepting on every listener; `done` runs on the worker afterwards.
   void stopListeners(std::function<void()> done);
+  // Tells every listener's connections that a drain started. Called on the main thread.
+  void startDrain(const network::DrainEvent& event);
   // Closes all connections and exits the loop; joins the thread.
   void stop();
 

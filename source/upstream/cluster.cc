@@ -32,6 +32,12 @@ ClusterStats::ClusterStats(stats::Scope& scope)
       upstream_cx_tx_bytes_total(scope.counterFromString("upstream_cx_tx_bytes_total")),
       membership_total(scope.gaugeFromString("membership_total")),
       membership_healthy(scope.gaugeFromString("membership_healthy")),
+      membership_change(scope.counterFromString("membership_change")),
+      update_attempt(scope.counterFromString("update_attempt")),
+      update_success(scope.counterFromString("update_success")),
+      update_failure(scope.counterFromString("update_failure")),
+      update_no_rebuild(scope.counterFromString("update_no_rebuild")),
+      original_dst_host_invalid(scope.counterFromString("original_dst_host_invalid")),
       upstream_cx_http1_total(scope.counterFromString("upstream_cx_http1_total")),
       upstream_cx_http2_total(scope.counterFromString("upstream_cx_http2_total")),
       upstream_cx_overflow(scope.counterFromString("upstream_cx_overflow")),
@@ -93,10 +99,24 @@ ClusterResources::ClusterResources(const envoy::config::cluster::v3::Cluster& co
           config, [](const auto& t) -> const auto& { return t.max_retries(); },
           [](const auto& t) { return t.has_max_retries(); }, 3)) {}
 
-Cluster::Cluster(const envoy::config::cluster::v3::Cluster& config, HostVector hosts,
-                 stats::ScopeSharedPtr scope, network::TransportSocketFactoryCb transport_factory)
+namespace {
+
+HostVector flatten(const std::vector<HostVector>& endpoint_hosts) {
+  HostVector hosts;
+  for (const HostVector& endpoint : endpoint_hosts) {
+    hosts.insert(hosts.end(), endpoint.begin(), endpoint.end());
+  }
+  return hosts;
+}
+
+}  // namespace
+
+Cluster::Cluster(const envoy::config::cluster::v3::Cluster& config,
+                 std::vector<HostVector> endpoint_hosts, stats::ScopeSharedPtr scope,
+                 network::TransportSocketFactoryCb transport_factory)
     : config_(config),
-      hosts_(std::move(hosts)),
+      endpoint_hosts_(std::move(endpoint_hosts)),
+      hosts_(flatten(endpoint_hosts_)),
       connect_timeout_(connectTimeoutOf(config)),
       buffer_limit_(config.has_per_connection_buffer_limit_bytes()
                         ? config.per_connection_buffer_limit_bytes().value()
@@ -106,8 +126,9 @@ Cluster::Cluster(const envoy::config::cluster::v3::Cluster& config, HostVector h
       resources_(config),
       transport_factory_(std::move(transport_factory)) {
   readProtocolOptions();
+  // WorkerClusterManagers refines these from the priority set (EDS health) and keeps them
+  // current; set here too so that a cluster manager alone reports them.
   stats_.membership_total.set(hosts_.size());
-  // No health checking yet: every host counts as healthy.
   stats_.membership_healthy.set(hosts_.size());
 }
 

@@ -26,6 +26,16 @@ struct ClusterStats {
   stats::Counter& upstream_cx_tx_bytes_total;
   stats::Gauge& membership_total;
   stats::Gauge& membership_healthy;
+  // Hosts added or removed by a membership update (the first host set counts).
+  stats::Counter& membership_change;
+  // DNS clusters: one attempt per name resolved; success or failure when it completes;
+  // no_rebuild when it succeeded without changing the addresses.
+  stats::Counter& update_attempt;
+  stats::Counter& update_success;
+  stats::Counter& update_failure;
+  stats::Counter& update_no_rebuild;
+  // ORIGINAL_DST: an override header whose value is not an "ip:port".
+  stats::Counter& original_dst_host_invalid;
   stats::Counter& upstream_cx_http1_total;
   stats::Counter& upstream_cx_http2_total;
   stats::Counter& upstream_cx_overflow;
@@ -81,16 +91,23 @@ struct ClusterResources {
 // How the cluster talks HTTP to its hosts (HttpProtocolOptions).
 enum class UpstreamProtocolSelection { Http1, Http2, UseDownstream };
 
-// An immutable upstream cluster built from its proto: name, timeouts, hosts. Shared by all
-// workers through std::shared_ptr<const Cluster>.
+// An immutable upstream cluster built from its proto: name, timeouts, the hosts it started with.
+// Shared by all workers through std::shared_ptr<const Cluster>. The current hosts (which DNS
+// refreshes and, later, EDS change) live in WorkerClusterManagers, not here.
 class Cluster {
  public:
-  Cluster(const envoy::config::cluster::v3::Cluster& config, HostVector hosts,
+  // `endpoint_hosts`: what each lb_endpoint of load_assignment became, in order (one host for
+  // an IP address, any number for a DNS name).
+  Cluster(const envoy::config::cluster::v3::Cluster& config, std::vector<HostVector> endpoint_hosts,
           stats::ScopeSharedPtr scope, network::TransportSocketFactoryCb transport_factory = {});
 
   const std::string& name() const { return config_.name(); }
   const envoy::config::cluster::v3::Cluster& config() const { return config_; }
+  // The hosts at start-up, in load_assignment order. WorkerClusterManagers::currentHosts() has
+  // the hosts of now.
   const HostVector& hosts() const { return hosts_; }
+  // The same hosts grouped by the lb_endpoint they came from.
+  const std::vector<HostVector>& endpointHosts() const { return endpoint_hosts_; }
   std::chrono::milliseconds connectTimeout() const { return connect_timeout_; }
   uint32_t perConnectionBufferLimitBytes() const { return buffer_limit_; }
   ClusterStats& stats() const { return stats_; }
@@ -112,6 +129,7 @@ class Cluster {
   void readProtocolOptions();
 
   const envoy::config::cluster::v3::Cluster config_;
+  const std::vector<HostVector> endpoint_hosts_;
   const HostVector hosts_;
   const std::chrono::milliseconds connect_timeout_;
   const uint32_t buffer_limit_;

@@ -1,64 +1,33 @@
 #include "source/upstream/cluster_manager.h"
 
-#include <netdb.h>
-
 #include "absl/strings/str_cat.h"
 
 #include "source/common/common/logger.h"
 #include "source/common/network/address_proto.h"
 #include "source/extensions/transport_sockets/transport_socket_config.h"
+#include "source/upstream/getaddrinfo_dns_resolver.h"
 
 namespace waystone::upstream {
 namespace {
 
-using envoy::config::cluster::v3::Cluster_DiscoveryType;
-
-// STRICT_DNS / LOGICAL_DNS: resolved once when the cluster is built. Periodic re-resolution
-// comes with the dynamic cluster work; the docs say so.
-absl::StatusOr<std::vector<network::address::InstanceConstSharedPtr>> resolve(
-    const envoy::config::core::v3::SocketAddress& socket_address,
-    envoy::config::cluster::v3::Cluster::DnsLookupFamily family) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_family = family == envoy::config::cluster::v3::Cluster::V4_ONLY   ? AF_INET
-                    : family == envoy::config::cluster::v3::Cluster::V6_ONLY ? AF_INET6
-                                                                             : AF_UNSPEC;
-  addrinfo* result = nullptr;
-  const int rc = getaddrinfo(socket_address.address().c_str(), nullptr, &hints, &result);
-  if (rc != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot resolve \"", socket_address.address(), "\": ", gai_strerror(rc)));
-  }
-  std::vector<network::address::InstanceConstSharedPtr> out;
-  for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
-    char host[NI_MAXHOST];
-    if (getnameinfo(ai->ai_addr, ai->ai_addrlen, host, sizeof(host), nullptr, 0, NI_NUMERICHOST) !=
-        0) {
-      continue;
-    }
-    auto address = network::address::parseIp(host, socket_address.port_value());
-    if (address.ok()) {
-      out.push_back(*address);
-    }
-  }
-  freeaddrinfo(result);
-  if (out.empty()) {
-    return absl::UnavailableError(
-        absl::StrCat("\"", socket_address.address(), "\" resolved to no usable address"));
-  }
-  return out;
+bool isDns(const envoy::config::cluster::v3::Cluster& config) {
+  return config.type() == envoy::config::cluster::v3::Cluster::STRICT_DNS ||
+         config.type() == envoy::config::cluster::v3::Cluster::LOGICAL_DNS;
 }
 
-absl::StatusOr<HostVector> buildHosts(const envoy::config::cluster::v3::Cluster& config,
-                                      const std::string& path) {
-  HostVector hosts;
-  // ORIGINAL_DST hosts come from each connection (the HBONE work). EDS clusters start from their
-  // inline load_assignment, like STATIC ones, until EDS updates arrive with xDS.
+// What each lb_endpoint becomes, in load_assignment order. STRICT_DNS / LOGICAL_DNS names are
+// resolved here, synchronously, once: a name that does not resolve at start-up is a config error
+// (DnsClusterRefresher re-resolves them later, off the main loop). ORIGINAL_DST hosts come from
+// each request; EDS clusters start from their inline load_assignment, like STATIC ones, until EDS
+// updates arrive with xDS.
+absl::StatusOr<std::vector<HostVector>> buildEndpointHosts(
+    const envoy::config::cluster::v3::Cluster& config, const std::string& path,
+    DnsResolver& resolver, ClusterStats* stats_for_dns) {
+  std::vector<HostVector> endpoint_hosts;
   if (config.type() == envoy::config::cluster::v3::Cluster::ORIGINAL_DST) {
-    return hosts;
+    return endpoint_hosts;
   }
-  const bool dns = config.type() == envoy::config::cluster::v3::Cluster::STRICT_DNS ||
-                   config.type() == envoy::config::cluster::v3::Cluster::LOGICAL_DNS;
+  const bool dns = isDns(config);
   const auto& assignment = config.load_assignment();
   for (int i = 0; i < assignment.endpoints_size(); ++i) {
     const auto& locality_endpoints = assignment.endpoints(i);
@@ -69,18 +38,30 @@ absl::StatusOr<HostVector> buildHosts(const envoy::config::cluster::v3::Cluster&
       const auto& address = lb_endpoint.endpoint().address();
       const uint32_t weight =
           lb_endpoint.has_load_balancing_weight() ? lb_endpoint.load_balancing_weight().value() : 1;
+      std::string hostname = lb_endpoint.endpoint().hostname();
       std::vector<network::address::InstanceConstSharedPtr> addresses;
       if (dns && address.has_socket_address()) {
-        auto resolved = resolve(address.socket_address(), config.dns_lookup_family());
-        if (!resolved.ok()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(field, ".socket_address.address: ", resolved.status().message()));
+        const auto& socket_address = address.socket_address();
+        stats_for_dns->update_attempt.inc();
+        DnsResolution resolved = resolver.resolve(
+            socket_address.address(), static_cast<uint16_t>(socket_address.port_value()),
+            config.dns_lookup_family());
+        if (resolved.status != DnsResolution::Status::kSuccess || resolved.addresses.empty()) {
+          stats_for_dns->update_failure.inc();
+          return absl::InvalidArgumentError(absl::StrCat(
+              field, ".socket_address.address: cannot resolve \"", socket_address.address(),
+              "\": ", resolved.details.empty() ? "no usable address" : resolved.details));
         }
+        stats_for_dns->update_success.inc();
         // LOGICAL_DNS uses only the first address, as Envoy does.
         if (config.type() == envoy::config::cluster::v3::Cluster::LOGICAL_DNS) {
-          resolved->resize(1);
+          resolved.addresses.resize(1);
         }
-        addresses = std::move(*resolved);
+        addresses = std::move(resolved.addresses);
+        // Envoy names DNS hosts after the name they came from unless the endpoint has a hostname.
+        if (hostname.empty()) {
+          hostname = socket_address.address();
+        }
       } else {
         auto parsed = network::address::fromProto(address);
         if (!parsed.ok()) {
@@ -88,21 +69,25 @@ absl::StatusOr<HostVector> buildHosts(const envoy::config::cluster::v3::Cluster&
         }
         addresses.push_back(*parsed);
       }
+      HostVector hosts;
       for (auto& a : addresses) {
         hosts.push_back(std::make_shared<const Host>(config.name(), std::move(a), weight,
-                                                     locality_endpoints.locality(),
-                                                     lb_endpoint.endpoint().hostname()));
+                                                     locality_endpoints.locality(), hostname));
       }
+      endpoint_hosts.push_back(std::move(hosts));
     }
   }
-  return hosts;
+  return endpoint_hosts;
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
-    const envoy::config::bootstrap::v3::Bootstrap& bootstrap, stats::Store& store) {
+    const envoy::config::bootstrap::v3::Bootstrap& bootstrap, stats::Store& store,
+    DnsResolverSharedPtr dns_resolver) {
   auto manager = std::unique_ptr<ClusterManager>(new ClusterManager());
+  manager->dns_resolver_ =
+      dns_resolver != nullptr ? std::move(dns_resolver) : GetaddrinfoDnsResolver::instance();
   const auto& clusters = bootstrap.static_resources().clusters();
   for (int i = 0; i < clusters.size(); ++i) {
     const auto& config = clusters[i];
@@ -110,10 +95,6 @@ absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
     if (manager->clusters_.count(config.name()) != 0) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ".name: duplicate cluster name \"", config.name(), "\""));
-    }
-    auto hosts = buildHosts(config, path);
-    if (!hosts.ok()) {
-      return hosts.status();
     }
     network::TransportSocketFactoryCb transport_factory;
     if (config.has_transport_socket()) {
@@ -125,8 +106,15 @@ absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
       transport_factory = std::move(*factory);
     }
     auto scope = store.createScope(absl::StrCat("cluster.", config.name(), "."));
+    // The start-up resolutions count in the cluster's update_* stats, as Envoy's first
+    // resolution does.
+    ClusterStats dns_stats(*scope);
+    auto endpoint_hosts = buildEndpointHosts(config, path, *manager->dns_resolver_, &dns_stats);
+    if (!endpoint_hosts.ok()) {
+      return endpoint_hosts.status();
+    }
     manager->clusters_[config.name()] = std::make_shared<const Cluster>(
-        config, std::move(*hosts), std::move(scope), std::move(transport_factory));
+        config, std::move(*endpoint_hosts), std::move(scope), std::move(transport_factory));
     WAYSTONE_LOG(debug, upstream, "cluster %s: %d hosts", config.name(),
                  manager->clusters_[config.name()]->hosts().size());
   }

@@ -25,7 +25,10 @@ struct HostStats {
   std::atomic<uint64_t> rq_timeout{0};
 };
 
-// One upstream endpoint of a cluster. Immutable except for its stats.
+// One upstream endpoint of a cluster. Immutable except for its stats and its weight: a
+// membership update that keeps an endpoint (same address, locality and hostname) keeps its Host
+// object, so its connection pools and stats survive, and only the weight may change in place (as
+// in Envoy). Load balancers read the weight when they are built for a new host set.
 class Host {
  public:
   Host(std::string cluster_name, network::address::InstanceConstSharedPtr address, uint32_t weight,
@@ -38,7 +41,10 @@ class Host {
 
   const std::string& clusterName() const { return cluster_name_; }
   const network::address::InstanceConstSharedPtr& address() const { return address_; }
-  uint32_t weight() const { return weight_; }
+  uint32_t weight() const { return weight_.load(std::memory_order_relaxed); }
+  // Main thread, by a membership update, before the new host set is published to the workers.
+  // const like stats(): hosts are shared as const.
+  void setWeight(uint32_t weight) const { weight_.store(weight, std::memory_order_relaxed); }
   const envoy::config::core::v3::Locality& locality() const { return locality_; }
   const std::string& hostname() const { return hostname_; }
   HostStats& stats() const { return stats_; }
@@ -46,7 +52,7 @@ class Host {
  private:
   const std::string cluster_name_;
   const network::address::InstanceConstSharedPtr address_;
-  const uint32_t weight_;
+  mutable std::atomic<uint32_t> weight_;
   const envoy::config::core::v3::Locality locality_;
   const std::string hostname_;
   mutable HostStats stats_;

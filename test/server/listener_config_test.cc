@@ -54,13 +54,18 @@ TEST(ListenerConfigTest, AccessorsAndDefaultBufferLimit) {
   Listener proto;
   proto.set_name("main");
   auto address = ip("127.0.0.1", 8080);
-  std::vector<network::FilterFactoryCb> factories = {
-      []() -> network::ReadFilterPtr { return nullptr; }};
-  ListenerConfig config(proto, address, factories, {},
+  ListenerConfig::Parts parts;
+  parts.filter_chains.push_back(
+      FilterChain{"chain", nullptr, {[]() -> network::ReadFilterPtr { return nullptr; }}});
+  ListenerConfig config(proto, address, std::move(parts),
                         store.createScope("listener.127.0.0.1_8080."));
   EXPECT_EQ(config.name(), "main");
   EXPECT_EQ(config.address(), address);
-  EXPECT_EQ(config.filterFactories().size(), 1u);
+  ASSERT_EQ(config.filterChains().size(), 1u);
+  EXPECT_EQ(config.filterChains()[0].filter_factories.size(), 1u);
+  EXPECT_FALSE(config.isInternal());
+  // Envoy's default listener_filters_timeout.
+  EXPECT_EQ(config.listenerFiltersTimeout(), std::chrono::milliseconds(15000));
   // Envoy's default per-connection buffer limit.
   EXPECT_EQ(config.perConnectionBufferLimitBytes(), 1024u * 1024u);
 }
@@ -69,7 +74,7 @@ TEST(ListenerConfigTest, ExplicitBufferLimit) {
   stats::Store store;
   Listener proto;
   proto.mutable_per_connection_buffer_limit_bytes()->set_value(16384);
-  ListenerConfig config(proto, ip("127.0.0.1", 0), {}, {}, store.createScope("listener.x."));
+  ListenerConfig config(proto, ip("127.0.0.1", 0), {}, store.createScope("listener.x."));
   EXPECT_EQ(config.perConnectionBufferLimitBytes(), 16384u);
 }
 
@@ -78,7 +83,7 @@ TEST(ListenerConfigTest, StatsLiveUnderTheScope) {
   Listener proto;
   auto address = ip("0.0.0.0", 10000);
   ListenerConfig config(
-      proto, address, {}, {},
+      proto, address, {},
       store.createScope("listener." + ListenerConfig::statPrefixFor(proto, *address) + "."));
   config.stats().downstream_cx_total.inc();
   config.stats().downstream_cx_active.inc();

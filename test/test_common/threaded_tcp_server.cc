@@ -129,7 +129,9 @@ absl::StatusOr<std::unique_ptr<ThreadedTcpServer>> ThreadedTcpServer::listenUnix
 absl::StatusOr<std::unique_ptr<ThreadedTcpServer>> ThreadedTcpServer::start(FileDescriptor listener,
                                                                             uint16_t port,
                                                                             Handler handler) {
-  if (::listen(listener.get(), 128) != 0) {
+  // A deep accept queue: load tests open hundreds of connections at once, and an overflowing
+  // queue makes the kernel reset some of them.
+  if (::listen(listener.get(), SOMAXCONN) != 0) {
     return absl::ErrnoToStatus(errno, "listen");
   }
   FileDescriptor stop(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));

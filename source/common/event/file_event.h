@@ -10,6 +10,9 @@ struct FileReadyType {
   static constexpr uint32_t kRead = 0x1;
   static constexpr uint32_t kWrite = 0x2;
   static constexpr uint32_t kClosed = 0x4;
+  // Not an event: asks for edge-triggered notification (once per change of readiness), for a
+  // user that only peeks and would otherwise be woken again and again by the same bytes.
+  static constexpr uint32_t kEdgeTriggered = 0x8;
 };
 
 // Called with a mask of FileReadyType bits.

@@ -34,12 +34,13 @@ void FileEventImpl::setEnabled(uint32_t events) {
   if (events & FileReadyType::kClosed) {
     what |= EV_CLOSED;
   }
+  const bool edge = (events & FileReadyType::kEdgeTriggered) != 0;
   // Re-create rather than event_assign: the event may be pending, and event_free handles that.
   event_.reset();
   if (what == EV_PERSIST) {
     return;
   }
-  event_.reset(event_new(&base_, fd_, what, &FileEventImpl::onReady, this));
+  event_.reset(event_new(&base_, fd_, edge ? what | EV_ET : what, &FileEventImpl::onReady, this));
   WAYSTONE_RELEASE_ASSERT(event_ != nullptr, "event_new failed");
   WAYSTONE_RELEASE_ASSERT(event_add(event_.get(), nullptr) == 0, "event_add failed");
 }

@@ -28,6 +28,8 @@ struct ConnectionManagerStats {
   stats::Counter& downstream_cx_destroy;
   stats::Counter& downstream_cx_protocol_error;
   stats::Counter& downstream_cx_idle_timeout;
+  stats::Counter& downstream_cx_drain_close;
+  stats::Counter& downstream_cx_max_duration_reached;
   stats::Counter& downstream_cx_rx_bytes_total;
   stats::Counter& downstream_cx_tx_bytes_total;
   stats::Counter& downstream_rq_total;
@@ -73,8 +75,14 @@ struct ConnectionManagerConfig {
   std::chrono::milliseconds idle_timeout{3600 * 1000};        // connection, no active streams
   std::chrono::milliseconds stream_idle_timeout{300 * 1000};  // no activity on a stream
   std::chrono::milliseconds request_timeout{0};               // whole request received
-  std::chrono::milliseconds request_headers_timeout{0};       // headers received
+  // From a request's first byte until its headers are complete.
+  std::chrono::milliseconds request_headers_timeout{0};
   std::chrono::milliseconds max_stream_duration{0};
+  // A connection's whole life; then it drains like on a listener drain.
+  std::chrono::milliseconds max_connection_duration{0};
+  // Between the first GOAWAY (or the first "connection: close") of a drain and the final GOAWAY,
+  // after which the connection closes once its streams are done. Not zero-disabled: 0 means at
+  // once.
   std::chrono::milliseconds drain_timeout{5000};
   std::chrono::milliseconds delayed_close_timeout{1000};
 

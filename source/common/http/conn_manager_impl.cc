@@ -70,6 +70,9 @@ ConnectionManagerStats::ConnectionManagerStats(stats::Scope& scope)
       downstream_cx_destroy(scope.counterFromString("downstream_cx_destroy")),
       downstream_cx_protocol_error(scope.counterFromString("downstream_cx_protocol_error")),
       downstream_cx_idle_timeout(scope.counterFromString("downstream_cx_idle_timeout")),
+      downstream_cx_drain_close(scope.counterFromString("downstream_cx_drain_close")),
+      downstream_cx_max_duration_reached(
+          scope.counterFromString("downstream_cx_max_duration_reached")),
       downstream_cx_rx_bytes_total(scope.counterFromString("downstream_cx_rx_bytes_total")),
       downstream_cx_tx_bytes_total(scope.counterFromString("downstream_cx_tx_bytes_total")),
       downstream_rq_total(scope.counterFromString("downstream_rq_total")),
@@ -127,6 +130,13 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
     if (config.request_timeout.count() > 0) {
       request_timer_ = dispatcher.createTimer([this] { onRequestTimeout(); });
       request_timer_->enableTimer(config.request_timeout);
+    }
+    // HTTP/1 makes the stream at the request's first byte. (The HTTP/2 codec makes it when the
+    // headers are complete: nothing left to time.)
+    if (config.request_headers_timeout.count() > 0 &&
+        parent_.codec_->protocol() != Protocol::Http2) {
+      request_headers_timer_ = dispatcher.createTimer([this] { onRequestHeadersTimeout(); });
+      request_headers_timer_->enableTimer(config.request_headers_timeout);
     }
     if (config.max_stream_duration.count() > 0) {
       duration_timer_ = dispatcher.createTimer([this] { onMaxDuration(); });
@@ -241,14 +251,18 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
       idle_timer_->enableTimer(parent_.config_->stream_idle_timeout);
     }
   }
-  void timeoutReply(uint32_t status, absl::string_view body, absl::string_view details,
-                    stream_info::ResponseFlag flag) {
-    stream_info_.setResponseFlag(flag);
+  // Envoy's answer to a downstream timeout: 408 while the request is still arriving, 504 once it
+  // is all in (the wait was then the upstream's). After the response started: a reset.
+  void timeoutReply(absl::string_view body, absl::string_view details, uint64_t flag,
+                    std::optional<uint32_t> grpc_status = std::nullopt) {
+    stream_info_.response_flags |= flag;
     if (filter_manager_.responseStarted()) {
+      stream_info_.response_code_details = std::string(details);
       resetStream();
       return;
     }
-    filter_manager_.sendLocalReply(status, body, nullptr, std::nullopt, details);
+    filter_manager_.sendLocalReply(request_end_seen_ ? 504 : 408, body, nullptr, grpc_status,
+                                   details);
   }
   void onIdleTimeout() {
     if (awaiting_request_end_) {
@@ -256,16 +270,20 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
       return;
     }
     parent_.stats_.downstream_rq_idle_timeout.inc();
-    timeoutReply(408, "stream timeout", "stream_idle_timeout", stream_info::StreamIdleTimeout);
+    timeoutReply("stream timeout", "stream_idle_timeout", stream_info::StreamIdleTimeout);
   }
   void onRequestTimeout() {
     parent_.stats_.downstream_rq_timeout.inc();
-    timeoutReply(408, "request timeout", "request_overall_timeout", stream_info::StreamIdleTimeout);
+    timeoutReply("request timeout", "request_overall_timeout", 0);
+  }
+  void onRequestHeadersTimeout() {
+    parent_.stats_.downstream_rq_header_timeout.inc();
+    timeoutReply("request header timeout", "request_header_timeout", 0);
   }
   void onMaxDuration() {
     parent_.stats_.downstream_rq_max_duration_reached.inc();
-    timeoutReply(408, "downstream duration timeout", "max_duration_timeout",
-                 stream_info::DurationTimeout);
+    timeoutReply("downstream duration timeout", "max_duration_timeout",
+                 stream_info::DurationTimeout, /*grpc DEADLINE_EXCEEDED*/ 4);
   }
   void onResponseComplete() {
     if (ended_) {
@@ -299,6 +317,7 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
     parent_.stats_.downstream_rq_active.dec();
     idle_timer_.reset();
     request_timer_.reset();
+    request_headers_timer_.reset();
     duration_timer_.reset();
     stream_info_.duration = std::chrono::steady_clock::now() - stream_info_.start_time_monotonic;
     filter_manager_.destroyFilters();
@@ -312,7 +331,8 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
   const uint64_t id_;
   stream_info::StreamInfo stream_info_;
   FilterManager filter_manager_;
-  RequestHeaderMap* request_headers_ = nullptr;  // owned by filter_manager_
+  RequestHeaderMap* request_headers_ = nullptr;  // owned by filter_manager_, or:
+  RequestHeaderMapPtr refused_headers_;          // a refused request's, never decoded
   std::shared_ptr<const router::Route> route_;
   bool route_resolved_ = false;
   bool is_grpc_ = false;
@@ -321,12 +341,14 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
   bool ended_ = false;
   event::TimerPtr idle_timer_;
   event::TimerPtr request_timer_;
+  event::TimerPtr request_headers_timer_;
   event::TimerPtr duration_timer_;
 };
 
 void ConnectionManagerImpl::ActiveStream::decodeHeaders(RequestHeaderMapPtr&& headers,
                                                         bool end_stream) {
   resetIdleTimer();
+  request_headers_timer_.reset();
   request_end_seen_ = end_stream;
   if (end_stream) {
     request_timer_.reset();
@@ -386,13 +408,12 @@ void ConnectionManagerImpl::ActiveStream::decodeHeaders(RequestHeaderMapPtr&& he
   stream_info_.request_id = std::string(headers->getValue("x-request-id"));
   request_headers_ = headers.get();
   if (!refusal.empty()) {
+    // As Envoy: the answer goes through the encoder filters (stats, logs), but no decoder filter
+    // sees the request; above all the router must never forward it.
     stream_info_.setResponseFlag(stream_info::InvalidEnvoyRequestHeaders);
-    filter_manager_.decodeHeaders(std::move(headers), end_stream);
-    // The filters ran on the headers; answer regardless of what they did.
-    if (!filter_manager_.responseStarted()) {
-      filter_manager_.sendLocalReply(refusal_status, reasonPhrase(refusal_status), nullptr,
-                                     std::nullopt, refusal);
-    }
+    refused_headers_ = std::move(headers);
+    filter_manager_.sendLocalReply(refusal_status, reasonPhrase(refusal_status), nullptr,
+                                   std::nullopt, refusal);
     return;
   }
   filter_manager_.decodeHeaders(std::move(headers), end_stream);
@@ -453,8 +474,17 @@ void ConnectionManagerImpl::ActiveStream::encodeHeaders(ResponseHeaderMap& heade
   if (config.always_set_request_id_in_response && !stream_info_.request_id.empty()) {
     headers.setCopy("x-request-id", stream_info_.request_id);
   }
-  if (parent_.draining_ && parent_.codec_->protocol() != Protocol::Http2) {
-    headers.setCopy("connection", "close");
+  if (parent_.codec_->protocol() != Protocol::Http2) {
+    // HTTP/1 has no GOAWAY: when draining, or when answering before the request is all in (its
+    // rest could not be told from a next request), this response is the connection's last. Not
+    // for a tunnel (101, or 2xx to CONNECT): its bytes are no longer HTTP.
+    const bool tunnel = headers.status() == 101 ||
+                        (request_headers_ != nullptr && request_headers_->method() == "CONNECT" &&
+                         headers.status() / 100 == 2);
+    const bool request_unfinished = !request_end_seen_ && !filter_manager_.requestComplete();
+    if (!tunnel && (parent_.drain_state_ != DrainState::NotDraining || request_unfinished)) {
+      headers.setCopy("connection", "close");
+    }
   }
   const uint64_t status = headers.status();
   ConnectionManagerStats& stats = parent_.stats_;
@@ -505,6 +535,11 @@ network::FilterStatus ConnectionManagerImpl::onNewConnection() {
     idle_timer_ = read_callbacks_->dispatcher().createTimer([this] { onIdleTimeout(); });
     idle_timer_->enableTimer(config_->idle_timeout);
   }
+  if (config_->max_connection_duration.count() > 0) {
+    max_duration_timer_ =
+        read_callbacks_->dispatcher().createTimer([this] { onMaxConnectionDuration(); });
+    max_duration_timer_->enableTimer(config_->max_connection_duration);
+  }
   return network::FilterStatus::StopIteration;
 }
 
@@ -529,6 +564,9 @@ bool ConnectionManagerImpl::createCodec(buffer::Instance& data, bool end_stream)
       .inc();
   codec_ = createServerCodec(protocol, *this, *this, *config_, read_callbacks_->dispatcher(),
                              [this](const absl::Status& status) { handleCodecError(status); });
+  if (drain_state_ == DrainState::Draining) {
+    codec_->shutdownNotice();  // the drain began before the first byte
+  }
   return true;
 }
 
@@ -547,6 +585,11 @@ network::FilterStatus ConnectionManagerImpl::onData(buffer::Instance& data, bool
   const absl::Status status = codec_->dispatch(data);
   if (!status.ok()) {
     handleCodecError(status);
+    return network::FilterStatus::StopIteration;
+  }
+  // What the peer sent may have let the last queued frames out (WINDOW_UPDATE).
+  checkForDeferredClose();
+  if (closing_) {
     return network::FilterStatus::StopIteration;
   }
   if (end_stream) {
@@ -618,6 +661,10 @@ void ConnectionManagerImpl::doEndStream(ActiveStream& stream) {
     read_callbacks_->connection().close(network::ConnectionCloseType::FlushWrite);
     return;
   }
+  checkForDeferredClose();
+  if (closing_) {
+    return;
+  }
   checkIdle();
 }
 
@@ -655,6 +702,9 @@ void ConnectionManagerImpl::onEvent(network::ConnectionEvent event) {
   }
   closing_ = true;
   idle_timer_.reset();
+  drain_timer_.reset();
+  drain_start_timer_.reset();
+  max_duration_timer_.reset();
   resetAllStreams(StreamResetReason::ConnectionTermination);
 }
 
@@ -683,11 +733,71 @@ uint32_t ConnectionManagerImpl::bufferLimit() const {
   return read_callbacks_->connection().bufferLimit();
 }
 
+void ConnectionManagerImpl::onDrainStart(const network::DrainEvent& event) {
+  if (drain_state_ != DrainState::NotDraining || closing_ || drain_start_timer_ != nullptr) {
+    return;
+  }
+  const std::chrono::milliseconds delay =
+      network::drainDelay(event, std::chrono::steady_clock::now(), random_());
+  auto start = [this] {
+    if (drain_state_ == DrainState::NotDraining && !closing_) {
+      stats_.downstream_cx_drain_close.inc();
+      startDrain();
+    }
+  };
+  if (delay.count() == 0) {
+    start();
+    return;
+  }
+  drain_start_timer_ = read_callbacks_->dispatcher().createTimer(start);
+  drain_start_timer_->enableTimer(delay);
+}
+
 void ConnectionManagerImpl::startDrain() {
-  draining_ = true;
+  if (drain_state_ != DrainState::NotDraining || closing_) {
+    return;
+  }
+  WAYSTONE_LOG(debug, http, "[C%d] draining", read_callbacks_->connection().id());
+  drain_state_ = DrainState::Draining;
   if (codec_ != nullptr) {
     codec_->shutdownNotice();
   }
+  drain_timer_ = read_callbacks_->dispatcher().createTimer([this] { onDrainTimeout(); });
+  drain_timer_->enableTimer(config_->drain_timeout);
+}
+
+void ConnectionManagerImpl::onDrainTimeout() {
+  drain_state_ = DrainState::Closing;
+  if (codec_ != nullptr) {
+    // HTTP/2: the final GOAWAY with the last stream id processed; HTTP/1: the current response
+    // (if any) is the last.
+    codec_->goAway();
+  }
+  checkForDeferredClose();
+}
+
+void ConnectionManagerImpl::onMaxConnectionDuration() {
+  WAYSTONE_LOG(debug, http, "[C%d] max connection duration reached",
+               read_callbacks_->connection().id());
+  stats_.downstream_cx_max_duration_reached.inc();
+  if (codec_ == nullptr) {
+    // Not a byte yet: nothing to drain.
+    closing_ = true;
+    read_callbacks_->connection().close(network::ConnectionCloseType::FlushWrite);
+    return;
+  }
+  startDrain();
+}
+
+void ConnectionManagerImpl::checkForDeferredClose() {
+  if (drain_state_ != DrainState::Closing || closing_ || !streams_.empty() ||
+      (codec_ != nullptr && codec_->wantsToWrite()) ||
+      read_callbacks_->connection().state() != network::Connection::State::Open) {
+    return;
+  }
+  closing_ = true;
+  idle_timer_.reset();
+  read_callbacks_->connection().close(network::ConnectionCloseType::FlushWrite);
 }
 
 }  // namespace waystone::http

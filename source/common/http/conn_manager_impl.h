@@ -27,6 +27,8 @@ class ConnectionManagerImpl final : public network::ReadFilter,
   void initializeReadFilterCallbacks(network::ReadFilterCallbacks& callbacks) override;
   network::FilterStatus onNewConnection() override;
   network::FilterStatus onData(buffer::Instance& data, bool end_stream) override;
+  // Starts the drain sequence when the event's strategy says this connection's turn has come.
+  void onDrainStart(const network::DrainEvent& event) override;
 
   // network::ConnectionCallbacks
   void onEvent(network::ConnectionEvent event) override;
@@ -42,7 +44,10 @@ class ConnectionManagerImpl final : public network::ReadFilter,
   void readDisable(bool disable) override;
   uint32_t bufferLimit() const override;
 
-  // Drain: ask the peer to stop (HTTP/2 GOAWAY, HTTP/1 connection: close on the next response).
+  // Starts Envoy's drain sequence now: HTTP/2 sends a GOAWAY with last stream id 2^31-1 (new
+  // streams still welcome), HTTP/1 answers the next response with "connection: close". After
+  // drain_timeout comes the final GOAWAY (HTTP/2: the real last stream id) and the connection
+  // closes as soon as its streams are done. Does nothing if a drain already started.
   void startDrain();
 
  private:
@@ -55,6 +60,14 @@ class ConnectionManagerImpl final : public network::ReadFilter,
   void resetAllStreams(StreamResetReason reason);
   void onIdleTimeout();
   void checkIdle();
+  void onDrainTimeout();
+  void onMaxConnectionDuration();
+  // Closes the connection once a drain reached Closing and nothing is left to send.
+  void checkForDeferredClose();
+
+  // Envoy's drain states. Draining: the peer was asked to go away (first GOAWAY, or
+  // "connection: close" on responses). Closing: no new streams; close when the last one ends.
+  enum class DrainState { NotDraining, Draining, Closing };
 
   const ConnectionManagerConfigConstSharedPtr config_;
   ConnectionManagerStats& stats_;
@@ -62,11 +75,14 @@ class ConnectionManagerImpl final : public network::ReadFilter,
   ServerConnectionPtr codec_;
   std::list<ActiveStreamPtr> streams_;
   event::TimerPtr idle_timer_;
+  event::TimerPtr drain_timer_;         // drain_timeout, Draining -> Closing
+  event::TimerPtr drain_start_timer_;   // this connection's turn in a gradual listener drain
+  event::TimerPtr max_duration_timer_;  // max_connection_duration
   std::mt19937_64 random_;
   uint64_t next_stream_id_ = 1;
   bool remote_closed_ = false;
   bool closing_ = false;
-  bool draining_ = false;
+  DrainState drain_state_ = DrainState::NotDraining;
 };
 
 }  // namespace waystone::http

@@ -328,9 +328,12 @@ void FilterManager::decodeTrailers(RequestTrailerMapPtr&& trailers) {
 void FilterManager::decodeTrailersFrom(size_t from) {
   for (size_t i = from; i < decoder_filters_.size(); ++i) {
     ActiveDecoderFilter& f = *decoder_filters_[i];
-    if (f.state_.stopped) {
-      return;  // delivered when the filter continues
+    // A filter stopped with StopAll* gets them when it continues; one stopped with
+    // StopIteration still sees the rest of the stream (Envoy's rule), e.g. the router.
+    if (f.state_.stopped && !f.state_.sees_data) {
+      return;
     }
+    const bool was_stopped = f.state_.stopped;
     f.state_.trailers_seen = true;
     const FilterTrailersStatus status = f.filter_->decodeTrailers(*request_trailers_);
     if (destroyed_ || local_reply_sent_) {
@@ -339,6 +342,10 @@ void FilterManager::decodeTrailersFrom(size_t from) {
     if (status == FilterTrailersStatus::StopIteration) {
       f.state_.stopped = true;
       f.state_.sees_data = true;
+      return;
+    }
+    if (was_stopped) {
+      continueDecoding(f);  // Continue from a stopped filter resumes it
       return;
     }
   }
@@ -495,9 +502,10 @@ bool FilterManager::bufferResponseData(buffer::Instance& data, Stop) {
 void FilterManager::encodeTrailersFrom(size_t from) {
   for (size_t i = from; i < encoder_filters_.size(); ++i) {
     ActiveEncoderFilter& f = *encoder_filters_[i];
-    if (f.state_.stopped) {
-      return;
+    if (f.state_.stopped && !f.state_.sees_data) {
+      return;  // StopAll*: delivered when the filter continues
     }
+    const bool was_stopped = f.state_.stopped;
     f.state_.trailers_seen = true;
     const FilterTrailersStatus status = f.filter_->encodeTrailers(*response_trailers_);
     if (destroyed_) {
@@ -506,6 +514,10 @@ void FilterManager::encodeTrailersFrom(size_t from) {
     if (status == FilterTrailersStatus::StopIteration) {
       f.state_.stopped = true;
       f.state_.sees_data = true;
+      return;
+    }
+    if (was_stopped) {
+      continueEncoding(f);
       return;
     }
   }

@@ -1,5 +1,6 @@
-// The concrete address classes behind address.h: Ipv4Instance, Ipv6Instance and PipeInstance. They
-// are private to this file; code outside builds addresses through the factory functions.
+// The concrete address classes behind address.h: Ipv4Instance, Ipv6Instance, PipeInstance and
+// InternalInstance. They are private to this file; code outside builds addresses through the
+// factory functions.
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -96,7 +97,43 @@ class PipeInstance final : public Instance {
   std::string as_string_;
 };
 
+class InternalInstance final : public Instance, public EnvoyInternalAddress {
+ public:
+  InternalInstance(absl::string_view server_listener_name, absl::string_view endpoint_id)
+      : server_listener_name_(server_listener_name),
+        endpoint_id_(endpoint_id),
+        as_string_(absl::StrCat("envoy://", server_listener_name, "/", endpoint_id)) {}
+
+  Type type() const override { return Type::Internal; }
+  const std::string& asString() const override { return as_string_; }
+  // AF_UNSPEC (all zero): socket(), bind() and connect() refuse it, so code that treats an
+  // internal address as a socket address fails cleanly instead of reading garbage.
+  const sockaddr* sockAddr() const override { return reinterpret_cast<const sockaddr*>(&kUnspec); }
+  socklen_t sockAddrLen() const override { return sizeof(sa_family_t); }
+  IpVersion version() const override { return IpVersion::V4; }
+  const std::string& ipString() const override { return emptyString(); }
+  uint16_t port() const override { return 0; }
+  bool isAnyAddress() const override { return false; }
+  const EnvoyInternalAddress* envoyInternalAddress() const override { return this; }
+
+  // EnvoyInternalAddress
+  const std::string& serverListenerName() const override { return server_listener_name_; }
+  const std::string& endpointId() const override { return endpoint_id_; }
+
+ private:
+  static constexpr sockaddr_storage kUnspec{};
+
+  const std::string server_listener_name_;
+  const std::string endpoint_id_;
+  const std::string as_string_;
+};
+
 }  // namespace
+
+InstanceConstSharedPtr envoyInternal(absl::string_view server_listener_name,
+                                     absl::string_view endpoint_id) {
+  return std::make_shared<const InternalInstance>(server_listener_name, endpoint_id);
+}
 
 absl::StatusOr<InstanceConstSharedPtr> parseIp(absl::string_view ip, uint16_t port) {
   // inet_pton needs a NUL-terminated string; also reject embedded NULs that would cut it short.

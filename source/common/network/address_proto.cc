@@ -62,9 +62,15 @@ absl::StatusOr<InstanceConstSharedPtr> fromProto(const Address& proto) {
       }
       return address;
     }
-    case Address::kEnvoyInternalAddress:
-      return absl::UnimplementedError(
-          "envoy_internal_address: an internal listener address is not a socket address");
+    case Address::kEnvoyInternalAddress: {
+      const auto& internal = proto.envoy_internal_address();
+      if (internal.server_listener_name().empty()) {
+        return absl::InvalidArgumentError(
+            "envoy_internal_address.server_listener_name: required (the name of an internal "
+            "listener)");
+      }
+      return envoyInternal(internal.server_listener_name(), internal.endpoint_id());
+    }
     case Address::ADDRESS_NOT_SET:
       break;
   }

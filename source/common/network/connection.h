@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -10,6 +11,7 @@
 #include "source/common/buffer/buffer.h"
 #include "source/common/event/deferred_deletable.h"
 #include "source/common/network/address.h"
+#include "source/common/stream_info/stream_info.h"
 
 namespace waystone::tls {
 class ConnectionInfo;
@@ -90,9 +92,22 @@ class Connection : public event::DeferredDeletable {
   // Why the transport failed (e.g. "Connection refused" for a failed connect, or a TLS
   // verification error), empty if it did not. Kept after the close for logs and access logs.
   virtual absl::string_view transportFailureReason() const { return {}; }
+
+  // The connection's own stream info: its addresses, its TLS facts, and the connection-level
+  // filter state and dynamic metadata that listener and network filters set and that every
+  // request on the connection inherits (its filter state is each request's parent).
+  virtual stream_info::StreamInfo& streamInfo() = 0;
+  virtual const stream_info::StreamInfo& streamInfo() const = 0;
 };
 
 using ConnectionPtr = std::unique_ptr<Connection>;
+
+// A process-wide unique connection id, shared by every Connection implementation (kernel and
+// internal connections) so that ids in logs and id-keyed maps never collide.
+inline uint64_t nextConnectionId() {
+  static std::atomic<uint64_t> next_id{0};
+  return next_id.fetch_add(1, std::memory_order_relaxed);
+}
 
 // An outgoing connection; connect() starts it and onEvent(Connected) or RemoteClose reports.
 // (Connection is a virtual base so that one implementation class can serve both interfaces.)

@@ -12,6 +12,7 @@
 
 #include "source/common/common/assert.h"
 #include "source/common/common/logger.h"
+#include "source/common/network/internal/internal_connection.h"
 #include "source/common/network/raw_transport.h"
 #include "source/common/tls/connection_info.h"
 
@@ -47,8 +48,6 @@ address::InstanceConstSharedPtr unspecifiedLike(const address::Instance& remote)
 
 }  // namespace
 
-std::atomic<uint64_t> ConnectionImpl::next_id_{0};
-
 ConnectionImpl::ConnectionImpl(event::Dispatcher& dispatcher, int fd,
                                address::InstanceConstSharedPtr remote_address,
                                address::InstanceConstSharedPtr local_address,
@@ -61,7 +60,7 @@ ConnectionImpl::ConnectionImpl(event::Dispatcher& dispatcher, int fd,
                                address::InstanceConstSharedPtr local_address,
                                TransportSocketPtr transport, bool connecting)
     : dispatcher_(dispatcher),
-      id_(next_id_.fetch_add(1, std::memory_order_relaxed)),
+      id_(nextConnectionId()),
       fd_(-1),
       remote_address_(std::move(remote_address)),
       local_address_(std::move(local_address)),
@@ -71,6 +70,9 @@ ConnectionImpl::ConnectionImpl(event::Dispatcher& dispatcher, int fd,
                     [this] { onWriteBufferHighWatermark(); }),
       connecting_(connecting) {
   transport_->setTransportSocketCallbacks(*this);
+  stream_info_.downstream_remote_address = remote_address_;
+  stream_info_.downstream_local_address = local_address_;
+  stream_info_.downstream_ssl = ssl();
   read_buffer_.setWatermarks(buffer_limit_);
   write_buffer_.setWatermarks(buffer_limit_);
   deferred_timer_ = dispatcher_.createTimer([this] { onDeferredWork(); });
@@ -284,7 +286,7 @@ void ConnectionImpl::onConnectComplete() {
   }
   connecting_ = false;
   if (auto local = address::localAddressFromFd(fd_); local.ok()) {
-    local_address_ = *std::move(local);
+    setLocalAddress(*std::move(local));
   }
   WAYSTONE_LOG(debug, connection, "[C%d] connected to %s", id_, remote_address_->asString());
   transport_->onConnected();
@@ -520,6 +522,11 @@ ClientConnectionPtr createClientConnection(event::Dispatcher& dispatcher,
                                            address::InstanceConstSharedPtr remote,
                                            address::InstanceConstSharedPtr source,
                                            TransportSocketPtr transport) {
+  if (remote->type() == address::Type::Internal) {
+    // An internal listener on this worker, reached without a socket (`source` does not apply).
+    return createInternalClientConnection(dispatcher, std::move(remote),
+                                          InternalConnectionOptions(), std::move(transport));
+  }
   return std::make_unique<ClientConnectionImpl>(dispatcher, std::move(remote), std::move(source),
                                                 std::move(transport));
 }

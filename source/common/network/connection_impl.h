@@ -73,6 +73,8 @@ class ConnectionImpl : public virtual Connection, protected TransportSocketCallb
   uint64_t bytesWritten() const override { return bytes_written_; }
   absl::string_view transportFailureReason() const override;
   const tls::ConnectionInfo* ssl() const override;
+  stream_info::StreamInfo& streamInfo() override { return stream_info_; }
+  const stream_info::StreamInfo& streamInfo() const override { return stream_info_; }
 
   // How long close(FlushWrite) waits without write progress before closing anyway; 0 waits
   // forever.
@@ -102,6 +104,7 @@ class ConnectionImpl : public virtual Connection, protected TransportSocketCallb
   void scheduleClose(ConnectionEvent event, std::string reason);
   void setLocalAddress(address::InstanceConstSharedPtr address) {
     local_address_ = std::move(address);
+    stream_info_.downstream_local_address = local_address_;
   }
   event::Dispatcher& dispatcher() { return dispatcher_; }
   void setFailureReason(std::string reason) { failure_reason_ = std::move(reason); }
@@ -132,8 +135,6 @@ class ConnectionImpl : public virtual Connection, protected TransportSocketCallb
   void onWriteBufferHighWatermark();
   void onWriteBufferLowWatermark();
 
-  static std::atomic<uint64_t> next_id_;
-
   event::Dispatcher& dispatcher_;
   const uint64_t id_;
   int fd_;
@@ -155,6 +156,7 @@ class ConnectionImpl : public virtual Connection, protected TransportSocketCallb
   std::chrono::milliseconds delayed_close_timeout_ = kDefaultDelayedCloseTimeout;
   std::optional<ConnectionEvent> pending_close_;
   std::string failure_reason_;
+  stream_info::StreamInfo stream_info_;
   State state_ = State::Open;
   uint32_t buffer_limit_ = kDefaultBufferLimit;
   uint32_t read_disable_count_ = 0;
@@ -187,6 +189,8 @@ class ClientConnectionImpl final : public ConnectionImpl, public ClientConnectio
   bool connect_called_ = false;
 };
 
+// A ClientConnectionImpl; for an internal address (Type::Internal), an internal connection with no
+// options instead (createInternalClientConnection()).
 ClientConnectionPtr createClientConnection(event::Dispatcher& dispatcher,
                                            address::InstanceConstSharedPtr remote,
                                            address::InstanceConstSharedPtr source = nullptr,

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -9,6 +12,41 @@
 #include "source/common/network/connection.h"
 
 namespace waystone::network {
+
+// A drain sequence (graceful /drain_listeners, SIGTERM), captured once on the main thread and
+// handed unchanged to every connection of every worker, so that all share one timeline however
+// late each one hears of it (a connection accepted during the drain hears at accept time).
+struct DrainEvent {
+  enum class Strategy { Gradual, Immediate };
+  std::chrono::steady_clock::time_point start_time;
+  std::chrono::milliseconds drain_time{0};  // --drain-time-s
+  Strategy strategy = Strategy::Gradual;    // --drain-strategy
+};
+
+// When a connection told of `event` at `now` should start draining itself, from now. Immediate:
+// at once. Gradual: spread so that the share of connections draining by time t is t / drain_time
+// (Envoy's drain manager answers "drain close" with that probability); a connection that joins
+// late drains at once with probability elapsed / drain_time, else at a uniform point of what is
+// left. `random_value` is a uniformly random 64-bit number.
+inline std::chrono::milliseconds drainDelay(const DrainEvent& event,
+                                            std::chrono::steady_clock::time_point now,
+                                            uint64_t random_value) {
+  using std::chrono::milliseconds;
+  if (event.strategy == DrainEvent::Strategy::Immediate || event.drain_time.count() <= 0) {
+    return milliseconds(0);
+  }
+  const auto elapsed = std::chrono::duration_cast<milliseconds>(now - event.start_time);
+  const milliseconds remaining = event.drain_time - elapsed;
+  if (remaining.count() <= 0) {
+    return milliseconds(0);
+  }
+  const uint64_t total = static_cast<uint64_t>(event.drain_time.count());
+  const uint64_t point = random_value % total;  // uniform over the whole drain time
+  if (elapsed.count() > 0 && point < static_cast<uint64_t>(elapsed.count())) {
+    return milliseconds(0);  // its turn has passed already
+  }
+  return milliseconds(point - static_cast<uint64_t>(std::max<int64_t>(elapsed.count(), 0)));
+}
 
 enum class FilterStatus {
   Continue,       // let the next filter see the event
@@ -35,6 +73,9 @@ class ReadFilter {
   virtual FilterStatus onNewConnection() = 0;
   // Bytes from the peer; the filter drains what it consumes. `end_stream`: the peer half-closed.
   virtual FilterStatus onData(buffer::Instance& data, bool end_stream) = 0;
+  // The listener is draining: a filter that can ask its peer to go away politely (HTTP: GOAWAY,
+  // "connection: close") does so, in its own time (drainDelay()). Called at most once.
+  virtual void onDrainStart(const DrainEvent& event) { (void)event; }
 };
 
 using ReadFilterPtr = std::unique_ptr<ReadFilter>;

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "source/common/network/connection.h"
+#include "source/common/network/connection_socket.h"
 
 namespace waystone::network {
 
@@ -10,6 +11,11 @@ namespace waystone::network {
 class ListenerCallbacks {
  public:
   virtual ~ListenerCallbacks() = default;
+  // The accepted socket, before any transport exists: a listener with listener filters and
+  // several filter chains takes it here (and returns true) to inspect it and pick the
+  // transport itself. Returning false (the default) lets the listener make the connection with
+  // its own transport factory and call onAccept().
+  virtual bool onAcceptSocket(ConnectionSocketPtr& /*socket*/) { return false; }
   virtual void onAccept(ConnectionPtr&& connection) = 0;
 };
 

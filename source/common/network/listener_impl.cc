@@ -9,6 +9,7 @@
 
 #include "source/common/common/logger.h"
 #include "source/common/network/connection_impl.h"
+#include "source/common/network/tcp_connection_socket.h"
 
 namespace waystone::network {
 
@@ -90,12 +91,15 @@ void ListenerImpl::onAcceptReady() {
         local = *std::move(bound);
       }
     }
-    auto connection =
-        std::make_unique<ConnectionImpl>(dispatcher_, fd, *std::move(remote), std::move(local),
-                                         transport_factory_ ? transport_factory_() : nullptr);
-    WAYSTONE_LOG(debug, conn_handler, "[C%d] accepted from %s on %s", connection->id(),
-                 connection->remoteAddress()->asString(), connection->localAddress()->asString());
-    callbacks_.onAccept(std::move(connection));
+    ConnectionSocketPtr socket = std::make_unique<TcpConnectionSocket>(
+        dispatcher_, fd, std::move(local), *std::move(remote));
+    WAYSTONE_LOG(debug, conn_handler, "accepted socket from %s on %s",
+                 socket->remoteAddress()->asString(), socket->localAddress()->asString());
+    if (callbacks_.onAcceptSocket(socket)) {
+      continue;
+    }
+    callbacks_.onAccept(
+        socket->createConnection(dispatcher_, transport_factory_ ? transport_factory_() : nullptr));
   }
 }
 

@@ -44,6 +44,16 @@ absl::StatusOr<std::vector<RequestMirrorPolicy>> RequestMirrorPolicy::createAll(
   return policies;
 }
 
+std::string RequestMirrorPolicy::shadowHost(absl::string_view host) {
+  // Envoy's getPortStart(): the last ':' starts the port unless a ']' (IPv6 literal) follows it.
+  const size_t colon = host.rfind(':');
+  const size_t bracket = host.rfind(']');
+  if (colon == absl::string_view::npos || (bracket != absl::string_view::npos && bracket > colon)) {
+    return absl::StrCat(host, "-shadow");
+  }
+  return absl::StrCat(host.substr(0, colon), "-shadow", host.substr(colon));
+}
+
 bool RequestMirrorPolicy::shouldMirror(uint64_t random_value) const {
   return ConfigUtility::fractionEnabled(numerator_, denominator_, random_value);
 }

@@ -36,6 +36,11 @@ class RequestMirrorPolicy {
   // Envoy appends "-shadow" to the mirrored request's host unless this is set.
   bool disableShadowHostSuffixAppend() const { return disable_shadow_host_suffix_append_; }
 
+  // The mirrored request's :authority: "-shadow" appended to the host, before any port
+  // ("foo:8080" -> "foo-shadow:8080", "[::1]:80" -> "[::1]-shadow:80"), as Envoy's ShadowWriter
+  // does (so upstream logs tell mirrored traffic apart).
+  static std::string shadowHost(absl::string_view host);
+
  private:
   RequestMirrorPolicy() = default;
 

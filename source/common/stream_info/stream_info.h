@@ -7,8 +7,11 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "envoy/config/core/v3/base.pb.h"
 
 #include "source/common/network/address.h"
+#include "source/common/stream_info/filter_state.h"
+#include "source/common/tls/connection_info.h"
 
 namespace waystone::stream_info {
 
@@ -66,10 +69,15 @@ struct StreamInfo {
   std::string route_name;
   std::string request_id;
 
-  // Filter state and dynamic metadata as plain strings until the typed versions arrive with
-  // the HBONE work: namespace -> key -> value.
-  std::map<std::string, std::string> filter_state;
-  std::map<std::string, std::map<std::string, std::string>> dynamic_metadata;
+  // The downstream connection's TLS facts (peer and local URI SAN...); null for plain
+  // connections. The connection outlives every stream and its own stream info.
+  const tls::ConnectionInfo* downstream_ssl = nullptr;
+
+  // Typed objects set by filters; a request's has its connection's as parent (FilterState).
+  FilterStateSharedPtr filter_state = std::make_shared<FilterState>();
+  // Dynamic metadata (Envoy's: filter namespace -> Struct), read by %DYNAMIC_METADATA(ns:key)%,
+  // RBAC metadata matchers and the original_dst listener filter.
+  envoy::config::core::v3::Metadata dynamic_metadata;
 
   void setResponseFlag(ResponseFlag flag) { response_flags |= flag; }
   bool hasResponseFlag(ResponseFlag flag) const { return (response_flags & flag) != 0; }

@@ -47,14 +47,54 @@ envoy::admin::v3::ConfigDump buildConfigDump(const Server& server,
   return dump;
 }
 
+// One host as admin shows it: the current host sets (DNS refreshes change them), with each
+// host's priority, EDS health and outlier ejection. ORIGINAL_DST hosts live on the workers and
+// are not listed.
+struct HostView {
+  const upstream::Host& host;
+  uint32_t priority;
+  upstream::lb::HostHealth eds_health;
+  bool ejected;
+};
+
+template <typename Fn>
+void forEachCurrentHost(const Server& server, const std::string& cluster_name, Fn fn) {
+  const upstream::ClusterLoadBalancingConstSharedPtr current =
+      server.workerClusterManagers().current(cluster_name);
+  if (current == nullptr) {
+    return;
+  }
+  for (const auto& host_set : current->priority_set->hostSetsPerPriority()) {
+    for (size_t i = 0; i < host_set.hosts().size(); ++i) {
+      fn(HostView{*host_set.hosts()[i], host_set.priority(), host_set.edsHealth(i),
+                  host_set.ejected(i)});
+    }
+  }
+}
+
+// Envoy's health_flags text: "healthy", or every reason the host is out, each after a '/'.
+std::string healthFlags(const HostView& view) {
+  std::string flags;
+  if (view.ejected) {
+    flags += "/failed_outlier_check";
+  }
+  if (view.eds_health == upstream::lb::HostHealth::kUnhealthy) {
+    flags += "/failed_eds_health";
+  } else if (view.eds_health == upstream::lb::HostHealth::kDegraded) {
+    flags += "/degraded_eds_health";
+  }
+  return flags.empty() ? "healthy" : flags;
+}
+
 void renderClustersText(const Server& server, std::string& out) {
   for (const auto& [name, cluster] : server.clusterManager().clusters()) {
     absl::StrAppend(
         &out, name, "::observability_name::",
         cluster->config().alt_stat_name().empty() ? name : cluster->config().alt_stat_name(), "\n");
-    for (const auto& host : cluster->hosts()) {
-      const std::string prefix = absl::StrCat(name, "::", host->address()->asString(), "::");
-      const upstream::HostStats& s = host->stats();
+    forEachCurrentHost(server, name, [&](const HostView& view) {
+      const upstream::Host& host = view.host;
+      const std::string prefix = absl::StrCat(name, "::", host.address()->asString(), "::");
+      const upstream::HostStats& s = host.stats();
       absl::StrAppend(&out, prefix, "cx_active::", s.cx_active.load(), "\n");
       absl::StrAppend(&out, prefix, "cx_connect_fail::", s.cx_connect_fail.load(), "\n");
       absl::StrAppend(&out, prefix, "cx_total::", s.cx_total.load(), "\n");
@@ -63,17 +103,17 @@ void renderClustersText(const Server& server, std::string& out) {
       absl::StrAppend(&out, prefix, "rq_success::", s.rq_success.load(), "\n");
       absl::StrAppend(&out, prefix, "rq_timeout::", s.rq_timeout.load(), "\n");
       absl::StrAppend(&out, prefix, "rq_total::", s.rq_total.load(), "\n");
-      absl::StrAppend(&out, prefix, "hostname::", host->hostname(), "\n");
-      absl::StrAppend(&out, prefix, "health_flags::healthy\n");
-      absl::StrAppend(&out, prefix, "weight::", host->weight(), "\n");
-      absl::StrAppend(&out, prefix, "region::", host->locality().region(), "\n");
-      absl::StrAppend(&out, prefix, "zone::", host->locality().zone(), "\n");
-      absl::StrAppend(&out, prefix, "sub_zone::", host->locality().sub_zone(), "\n");
+      absl::StrAppend(&out, prefix, "hostname::", host.hostname(), "\n");
+      absl::StrAppend(&out, prefix, "health_flags::", healthFlags(view), "\n");
+      absl::StrAppend(&out, prefix, "weight::", host.weight(), "\n");
+      absl::StrAppend(&out, prefix, "region::", host.locality().region(), "\n");
+      absl::StrAppend(&out, prefix, "zone::", host.locality().zone(), "\n");
+      absl::StrAppend(&out, prefix, "sub_zone::", host.locality().sub_zone(), "\n");
       absl::StrAppend(&out, prefix, "canary::false\n");
-      absl::StrAppend(&out, prefix, "priority::0\n");
+      absl::StrAppend(&out, prefix, "priority::", view.priority, "\n");
       absl::StrAppend(&out, prefix, "success_rate::-1\n");
       absl::StrAppend(&out, prefix, "local_origin_success_rate::-1\n");
-    }
+    });
   }
 }
 
@@ -84,10 +124,11 @@ envoy::admin::v3::Clusters buildClustersProto(const Server& server) {
     status->set_name(name);
     status->set_observability_name(
         cluster->config().alt_stat_name().empty() ? name : cluster->config().alt_stat_name());
-    for (const auto& host : cluster->hosts()) {
+    forEachCurrentHost(server, name, [&](const HostView& view) {
+      const upstream::Host& host = view.host;
       auto* host_status = status->add_host_statuses();
-      fillAddress(*host->address(), *host_status->mutable_address());
-      const upstream::HostStats& s = host->stats();
+      fillAddress(*host.address(), *host_status->mutable_address());
+      const upstream::HostStats& s = host.stats();
       auto add = [&](const char* stat_name, uint64_t value, bool gauge) {
         auto* stat = host_status->add_stats();
         stat->set_name(stat_name);
@@ -103,11 +144,18 @@ envoy::admin::v3::Clusters buildClustersProto(const Server& server) {
       add("rq_total", s.rq_total.load(), false);
       add("cx_active", s.cx_active.load(), true);
       add("rq_active", s.rq_active.load(), true);
-      host_status->mutable_health_status()->set_eds_health_status(envoy::config::core::v3::HEALTHY);
-      host_status->set_weight(host->weight());
-      host_status->set_hostname(host->hostname());
-      *host_status->mutable_locality() = host->locality();
-    }
+      auto* health = host_status->mutable_health_status();
+      health->set_eds_health_status(view.eds_health == upstream::lb::HostHealth::kHealthy
+                                        ? envoy::config::core::v3::HEALTHY
+                                    : view.eds_health == upstream::lb::HostHealth::kDegraded
+                                        ? envoy::config::core::v3::DEGRADED
+                                        : envoy::config::core::v3::UNHEALTHY);
+      health->set_failed_outlier_check(view.ejected);
+      host_status->set_weight(host.weight());
+      host_status->set_hostname(host.hostname());
+      host_status->set_priority(view.priority);
+      *host_status->mutable_locality() = host.locality();
+    });
   }
   return clusters;
 }

@@ -3,7 +3,12 @@
 #include <cstdint>
 #include <optional>
 
+#include "source/common/network/address.h"
 #include "source/upstream/host.h"
+
+namespace waystone::http {
+class HeaderMap;
+}  // namespace waystone::http
 
 namespace waystone::upstream::lb {
 
@@ -23,6 +28,15 @@ class LoadBalancerContext {
   // is returned anyway, as Envoy does: a rejected host beats no host.
   virtual bool shouldSelectAnotherHost(const Host& host) = 0;
   virtual uint32_t hostSelectionRetryCount() const = 0;
+
+  // For ORIGINAL_DST clusters, which pick the host from the request itself. Defaults: unknown.
+  // The downstream connection's local address: the original destination when the connection
+  // was redirected to Waystone transparently.
+  virtual network::address::InstanceConstSharedPtr downstreamLocalAddress() const {
+    return nullptr;
+  }
+  // The request's headers (x-envoy-original-dst-host); valid for the duration of the pick.
+  virtual const http::HeaderMap* downstreamHeaders() const { return nullptr; }
 };
 
 }  // namespace waystone::upstream::lb

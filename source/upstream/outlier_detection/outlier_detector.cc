@@ -229,6 +229,7 @@ OutlierDetector::OutlierDetector(Passkey, const Config& config,
     : config_(config),
       priority_set_(std::move(priority_set)),
       main_dispatcher_(main_dispatcher),
+      cluster_scope_(cluster_scope),
       stats_(cluster_scope),
       time_source_(std::move(time_source)),
       random_(seed) {
@@ -253,6 +254,10 @@ OutlierDetector::~OutlierDetector() {
   WAYSTONE_ASSERT(main_dispatcher_.isThreadSafe(),
                   "the outlier detector must be destroyed on the main thread");
   interval_timer_.reset();
+  if (retired_) {
+    // The successor owns these ejections now.
+    return;
+  }
   for (size_t i = 0; i < host_count_; ++i) {
     HostState& state = hosts_[i];
     if (state.ejected.load(std::memory_order_relaxed)) {
@@ -312,6 +317,9 @@ void OutlierDetector::postDecision(size_t index, EjectionType type) {
 }
 
 void OutlierDetector::onConsecutiveFailure(size_t index, EjectionType type) {
+  if (retired_) {
+    return;
+  }
   HostState& state = hosts_[index];
   // Already out: Envoy ignores the crossing and keeps the counter, which unejection resets.
   if (state.ejected.load(std::memory_order_relaxed)) {
@@ -433,6 +441,52 @@ void OutlierDetector::onIntervalTimer() {
     }
   }
   interval_timer_->enableTimer(config_.interval);
+}
+
+std::shared_ptr<OutlierDetector> OutlierDetector::successor(
+    lb::PrioritySetConstSharedPtr priority_set) {
+  WAYSTONE_ASSERT(main_dispatcher_.isThreadSafe(), "successor() runs on the main thread");
+  WAYSTONE_ASSERT(!retired_, "a retired outlier detector has no successor");
+  auto next =
+      std::make_shared<OutlierDetector>(Passkey{}, config_, std::move(priority_set),
+                                        main_dispatcher_, cluster_scope_, time_source_, random_());
+  uint32_t carried_ejections = 0;
+  for (size_t i = 0; i < next->host_count_; ++i) {
+    HostState& to = next->hosts_[i];
+    const HostState* from = find(*to.host);
+    if (from == nullptr) {
+      continue;
+    }
+    to.consecutive_5xx.store(from->consecutive_5xx.load(std::memory_order_relaxed),
+                             std::memory_order_relaxed);
+    to.consecutive_gateway_failure.store(
+        from->consecutive_gateway_failure.load(std::memory_order_relaxed),
+        std::memory_order_relaxed);
+    to.backoff = from->backoff;
+    to.num_ejections = from->num_ejections;
+    to.jitter = from->jitter;
+    to.last_ejection = from->last_ejection;
+    to.last_unejection = from->last_unejection;
+    if (from->ejected.load(std::memory_order_relaxed)) {
+      to.ejected.store(true, std::memory_order_relaxed);
+      next->priority_set_->setEjected(*to.host, true);
+      ++carried_ejections;
+    }
+  }
+  next->ejections_active_.store(carried_ejections, std::memory_order_relaxed);
+  // Ejected hosts that left the cluster leave the gauge; the carried ones stay counted once.
+  for (size_t i = 0; i < host_count_; ++i) {
+    const HostState& state = hosts_[i];
+    if (state.ejected.load(std::memory_order_relaxed) && next->find(*state.host) == nullptr) {
+      stats_.ejections_active.dec();
+    }
+  }
+  retired_ = true;
+  interval_timer_.reset();
+  OutlierDetector* raw = next.get();
+  next->interval_timer_ = main_dispatcher_.createTimer([raw] { raw->onIntervalTimer(); });
+  next->interval_timer_->enableTimer(config_.interval);
+  return next;
 }
 
 const OutlierDetector::HostState* OutlierDetector::find(const Host& host) const {

@@ -121,6 +121,17 @@ class OutlierDetector : public std::enable_shared_from_this<OutlierDetector> {
 
   const Config& config() const { return config_; }
 
+  // Main thread. Membership updates: a detector for `priority_set` (the cluster's new host set)
+  // with this detector's config, stats and clock, that carries over the state of every host in
+  // both sets (the same Host object): its failure counters, ejection (applied to the new set,
+  // with its remaining ejection time), multiplier and history. Hosts that left stop counting
+  // towards ejections_active now. This detector is retired: its timer stops, decisions still in
+  // flight to it are dropped, and its destructor leaves the gauge and the old set alone. Reports
+  // that workers send it before they switch to the new set are lost (at most one loop turn's
+  // worth per worker).
+  std::shared_ptr<OutlierDetector> successor(lb::PrioritySetConstSharedPtr priority_set);
+  bool retired() const { return retired_; }
+
  private:
   enum class EjectionType { Consecutive5xx, ConsecutiveGatewayFailure };
 
@@ -152,6 +163,7 @@ class OutlierDetector : public std::enable_shared_from_this<OutlierDetector> {
   const Config config_;
   const lb::PrioritySetConstSharedPtr priority_set_;
   event::Dispatcher& main_dispatcher_;
+  stats::Scope& cluster_scope_;
   OutlierDetectionStats stats_;
   const TimeSource time_source_;
   std::mt19937_64 random_;  // main thread only
@@ -161,6 +173,7 @@ class OutlierDetector : public std::enable_shared_from_this<OutlierDetector> {
   absl::flat_hash_map<const Host*, size_t> index_of_;
   std::atomic<uint32_t> ejections_active_{0};  // written on the main thread only
   event::TimerPtr interval_timer_;
+  bool retired_ = false;  // main thread only
 };
 
 using OutlierDetectorSharedPtr = std::shared_ptr<OutlierDetector>;

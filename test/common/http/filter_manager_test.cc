@@ -303,6 +303,36 @@ TEST_F(FilterManagerTest, TrailersWaitForAStoppedFilter) {
   EXPECT_TRUE(manager_.requestComplete());
 }
 
+// StopIteration (unlike StopAll*) still shows the filter the rest of the request, trailers
+// included: the router relies on it to forward trailers.
+TEST_F(FilterManagerTest, TrailersReachAFilterStoppedWithStopIteration) {
+  auto a = add("a");
+  add("b");
+  a->decode_headers_status = FilterHeadersStatus::StopIteration;
+  a->decode_data_status = FilterDataStatus::StopIterationNoBuffer;
+  a->decode_trailers_status = FilterTrailersStatus::StopIteration;
+  manager_.decodeHeaders(request(), false);
+  data("d", false);
+  manager_.decodeTrailers(std::make_unique<RequestTrailerMap>());
+  EXPECT_EQ(log_,
+            (std::vector<std::string>{"a.decodeHeaders", "a.decodeData(d)", "a.decodeTrailers"}));
+  EXPECT_FALSE(manager_.requestComplete());
+}
+
+TEST_F(FilterManagerTest, TrailersContinueFromAStoppedFilterResumes) {
+  auto a = add("a");
+  add("b");
+  a->decode_headers_status = FilterHeadersStatus::StopIteration;
+  a->decode_data_status = FilterDataStatus::StopIterationAndBuffer;
+  manager_.decodeHeaders(request(), false);
+  data("d", false);
+  manager_.decodeTrailers(std::make_unique<RequestTrailerMap>());
+  EXPECT_EQ(log_,
+            (std::vector<std::string>{"a.decodeHeaders", "a.decodeData(d)", "a.decodeTrailers",
+                                      "b.decodeHeaders", "b.decodeData(d)", "b.decodeTrailers"}));
+  EXPECT_TRUE(manager_.requestComplete());
+}
+
 TEST_F(FilterManagerTest, DataContinueFromStoppedFilterResumes) {
   auto a = add("a");
   add("b");

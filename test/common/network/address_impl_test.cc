@@ -191,6 +191,30 @@ TEST(AddressTest, Equality) {
   EXPECT_TRUE(**parseIp("::1", 5) != **parseIp("127.0.0.1", 5));
   EXPECT_TRUE(**pipe("/a") == **pipe("/a"));
   EXPECT_TRUE(**pipe("/a") != **pipe("@a"));
+  EXPECT_TRUE(*envoyInternal("l", "e") == *envoyInternal("l", "e"));
+  EXPECT_TRUE(*envoyInternal("l", "e") != *envoyInternal("l", "f"));
+  EXPECT_TRUE(*envoyInternal("l") != *envoyInternal("m"));
+}
+
+TEST(AddressTest, InternalAddress) {
+  const InstanceConstSharedPtr a = envoyInternal("main_internal", "10.0.0.1:80");
+  EXPECT_EQ(a->type(), Type::Internal);
+  EXPECT_EQ(a->asString(), "envoy://main_internal/10.0.0.1:80");
+  ASSERT_NE(a->envoyInternalAddress(), nullptr);
+  EXPECT_EQ(a->envoyInternalAddress()->serverListenerName(), "main_internal");
+  EXPECT_EQ(a->envoyInternalAddress()->endpointId(), "10.0.0.1:80");
+  // Neutral IP answers, as for pipes.
+  EXPECT_EQ(a->ipString(), "");
+  EXPECT_EQ(a->port(), 0);
+  EXPECT_FALSE(a->isAnyAddress());
+  // No socket address: the kernel refuses AF_UNSPEC.
+  EXPECT_EQ(a->sockAddr()->sa_family, AF_UNSPEC);
+  EXPECT_LT(::socket(a->sockAddr()->sa_family, SOCK_STREAM, 0), 0);
+  EXPECT_EQ(envoyInternal("internal_client_address")->asString(),
+            "envoy://internal_client_address/");
+  EXPECT_EQ((*parseIp("1.2.3.4", 5))->envoyInternalAddress(), nullptr);
+  EXPECT_EQ((*pipe("/a"))->envoyInternalAddress(), nullptr);
+  EXPECT_TRUE(*a != **parseIp("10.0.0.1", 80));
 }
 
 }  // namespace

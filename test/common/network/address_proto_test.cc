@@ -108,11 +108,29 @@ TEST(AddressProtoTest, PipeErrors) {
 
 TEST(AddressProtoTest, InternalAndUnsetAddresses) {
   Address internal;
-  internal.mutable_envoy_internal_address()->set_server_listener_name("main_internal");
+  internal.mutable_envoy_internal_address()->set_server_listener_name("connect_originate");
+  internal.mutable_envoy_internal_address()->set_endpoint_id("10.244.1.24:9080");
   auto address = fromProto(internal);
+  ASSERT_TRUE(address.ok()) << address.status();
+  EXPECT_EQ((*address)->type(), Type::Internal);
+  EXPECT_EQ((*address)->asString(), "envoy://connect_originate/10.244.1.24:9080");
+  ASSERT_NE((*address)->envoyInternalAddress(), nullptr);
+  EXPECT_EQ((*address)->envoyInternalAddress()->serverListenerName(), "connect_originate");
+  EXPECT_EQ((*address)->envoyInternalAddress()->endpointId(), "10.244.1.24:9080");
+
+  internal.mutable_envoy_internal_address()->clear_endpoint_id();
+  address = fromProto(internal);
+  ASSERT_TRUE(address.ok()) << address.status();
+  EXPECT_EQ((*address)->asString(), "envoy://connect_originate/");
+
+  Address unnamed;
+  unnamed.mutable_envoy_internal_address()->set_endpoint_id("x");
+  address = fromProto(unnamed);
   ASSERT_FALSE(address.ok());
-  EXPECT_EQ(address.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(address.status().message().substr(0, 23), "envoy_internal_address:");
+  EXPECT_EQ(address.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(address.status().message(),
+            "envoy_internal_address.server_listener_name: required (the name of an internal "
+            "listener)");
 
   address = fromProto(Address());
   ASSERT_FALSE(address.ok());

@@ -559,6 +559,67 @@ TEST(OutlierDetectorConfigTest, ErrorsNameTheField) {
   }
 }
 
+// Membership updates: the successor keeps the state of the hosts that stay.
+TEST_F(OutlierDetectorTest, SuccessorCarriesCountersEjectionsAndHistory) {
+  build(std::string(kFastSweeps) + "max_ejection_percent: 100\n", 4);
+  ejectBy5xx(0);
+  report(1, 500, 4);  // one short of ejection
+  drain();
+  clock_.time += seconds(1);
+
+  // Host 0 and 1 stay, 2 and 3 go, a new host joins.
+  lb::PrioritySet::Builder builder;
+  HostConstSharedPtr joined = makeHost(9);
+  builder.addHost(0, hosts_[0]).addHost(0, hosts_[1]).addHost(0, joined);
+  lb::PrioritySetConstSharedPtr next_set = builder.build();
+  std::shared_ptr<OutlierDetector> next = detector_->successor(next_set);
+  EXPECT_TRUE(detector_->retired());
+  EXPECT_FALSE(next->retired());
+
+  EXPECT_TRUE(next->isEjected(*hosts_[0]));
+  EXPECT_TRUE(next_set->isEjected(*hosts_[0]));
+  EXPECT_EQ(next->numEjections(*hosts_[0]), 1u);
+  EXPECT_EQ(next->ejectionMultiplier(*hosts_[0]), 1u);
+  EXPECT_EQ(next->ejectionsActive(), 1u);
+  EXPECT_EQ(activeGauge(), 1u);
+  EXPECT_FALSE(next->isEjected(*joined));
+
+  // The counter carried over: one more 5xx ejects host 1 through the successor.
+  next->reportHttpResult(*hosts_[1], 500);
+  drain();
+  EXPECT_TRUE(next->isEjected(*hosts_[1]));
+  EXPECT_EQ(activeGauge(), 2u);
+
+  // A late decision to the retired detector is dropped.
+  detector_->reportHttpResult(*hosts_[2], 500);
+  detector_->reportHttpResult(*hosts_[2], 500);
+  detector_->reportHttpResult(*hosts_[2], 500);
+  detector_->reportHttpResult(*hosts_[2], 500);
+  detector_->reportHttpResult(*hosts_[2], 500);
+  drain();
+  EXPECT_FALSE(detector_->isEjected(*hosts_[2]));
+
+  // The retired detector leaves the gauge alone when it goes; the successor returns its hosts.
+  detector_.reset();
+  EXPECT_EQ(activeGauge(), 2u);
+  next.reset();
+  EXPECT_EQ(activeGauge(), 0u);
+  EXPECT_FALSE(next_set->isEjected(*hosts_[0]));
+}
+
+TEST_F(OutlierDetectorTest, SuccessorDropsEjectionsOfHostsThatLeft) {
+  build(std::string(kFastSweeps) + "max_ejection_percent: 100\n", 4);
+  ejectBy5xx(2);
+  EXPECT_EQ(activeGauge(), 1u);
+  lb::PrioritySet::Builder builder;
+  builder.addHost(0, hosts_[0]).addHost(0, hosts_[1]);
+  std::shared_ptr<OutlierDetector> next = detector_->successor(builder.build());
+  EXPECT_EQ(activeGauge(), 0u);
+  EXPECT_EQ(next->ejectionsActive(), 0u);
+  detector_.reset();
+  EXPECT_EQ(activeGauge(), 0u);
+}
+
 TEST(OutlierDetectorConfigTest, CreateReportsConfigErrors) {
   stats::Store store;
   event::DispatcherImpl dispatcher("main");

@@ -20,8 +20,11 @@ class ConnPool::PendingRequest final : public Cancellable {
 
   void cancel() override {
     parent_.cluster_->stats().upstream_rq_cancelled.inc();
+    ConnPool& parent = parent_;
     std::unique_ptr<PendingRequest> self = std::move(*position_);
-    parent_.pending_.erase(position_);
+    parent.pending_.erase(position_);
+    self.reset();
+    parent.closeIdleIfDraining();
   }
 
   ConnPool& parent_;
@@ -160,6 +163,44 @@ void ConnPool::onConnected(CodecClient& client) {
   connect_timers_.remove_if([&client](const auto& entry) { return entry.first == &client; });
   moveTo(client, ready_);
   servePending();
+  closeIdleIfDraining();
+}
+
+void ConnPool::drain(std::function<void()> on_drained) {
+  draining_ = true;
+  on_drained_ = std::move(on_drained);
+  closeIdleIfDraining();
+}
+
+void ConnPool::closeIdleIfDraining() {
+  if (!draining_ || destroying_) {
+    return;
+  }
+  // A connection still connecting is idle too once no request waits for one.
+  std::vector<CodecClient*> idle;
+  for (ClientList* list : {&ready_, &busy_, &connecting_}) {
+    for (auto& client : *list) {
+      if (client->numActiveRequests() == 0 && (list != &connecting_ || pending_.empty())) {
+        idle.push_back(client.get());
+      }
+    }
+  }
+  // close() reports to onClose, which takes the client out of its list (and may call back here:
+  // the recheck finds nothing more to close).
+  for (CodecClient* client : idle) {
+    if (where_.count(client) != 0) {
+      client->close();
+    }
+  }
+  checkDrained();
+}
+
+void ConnPool::checkDrained() {
+  if (draining_ && !destroying_ && numConnections() == 0 && pending_.empty() && on_drained_) {
+    std::function<void()> done = std::move(on_drained_);
+    on_drained_ = nullptr;
+    done();
+  }
 }
 
 void ConnPool::onClose(CodecClient& client, bool connected, absl::string_view reason) {
@@ -202,6 +243,7 @@ void ConnPool::onClose(CodecClient& client, bool connected, absl::string_view re
              cluster_->resources().connections.canCreate()) {
     createConnection();
   }
+  closeIdleIfDraining();
 }
 
 void ConnPool::onStreamComplete(CodecClient& client) {
@@ -220,6 +262,7 @@ void ConnPool::onStreamComplete(CodecClient& client) {
     moveTo(client, ready_);
   }
   servePending();
+  closeIdleIfDraining();
 }
 
 void ConnPool::onGoAway(CodecClient& client) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <unordered_map>
@@ -50,6 +51,13 @@ class ConnPool final : public CodecClientCallbacks {
   size_t numConnections() const { return ready_.size() + busy_.size() + connecting_.size(); }
   size_t numPending() const { return pending_.size(); }
 
+  // The host left its cluster: close idle connections now and every other one as its last
+  // request completes (requests in flight and queued ones finish). `on_drained` runs once, when
+  // nothing is left, possibly from inside drain(); the owner may then free the pool, but only
+  // after the current callback returns (deferredDelete). No newStream() after drain().
+  void drain(std::function<void()> on_drained);
+  bool draining() const { return draining_; }
+
   // CodecClientCallbacks
   void onConnected(CodecClient& client) override;
   void onClose(CodecClient& client, bool connected, absl::string_view reason) override;
@@ -67,6 +75,9 @@ class ConnPool final : public CodecClientCallbacks {
   void moveTo(CodecClient& client, ClientList& to);
   ClientList& listOf(CodecClient& client);
   void onConnectTimeout(CodecClient& client);
+  // Draining: closes connected clients without requests, then reports when nothing is left.
+  void closeIdleIfDraining();
+  void checkDrained();
 
   event::Dispatcher& dispatcher_;
   const upstream::HostConstSharedPtr host_;
@@ -81,6 +92,8 @@ class ConnPool final : public CodecClientCallbacks {
   // Which list each client is in.
   std::unordered_map<CodecClient*, ClientList*> where_;
   bool destroying_ = false;
+  bool draining_ = false;
+  std::function<void()> on_drained_;
 };
 
 using ConnPoolPtr = std::unique_ptr<ConnPool>;

@@ -17,6 +17,8 @@ struct RouterStats {
   stats::Counter& rq_direct_response;
   stats::Counter& rq_total;
   stats::Counter& rq_reset_after_downstream_response_started;
+  // A request_mirror_policies cluster that does not exist (Envoy only logs this).
+  stats::Counter& mirror_no_cluster;
 };
 
 // The router filter's immutable config (envoy.extensions.filters.http.router.v3.Router).

@@ -5,6 +5,7 @@
 
 #include "source/common/common/logger.h"
 #include "source/extensions/filters/http/common/stream_info_header_value_context.h"
+#include "source/extensions/filters/http/router/shadow_writer.h"
 
 namespace waystone::extensions::http_filters::router {
 namespace {
@@ -36,7 +37,8 @@ RouterStats::RouterStats(stats::Scope& scope)
       rq_direct_response(scope.counterFromString("rq_direct_response")),
       rq_total(scope.counterFromString("rq_total")),
       rq_reset_after_downstream_response_started(
-          scope.counterFromString("rq_reset_after_downstream_response_started")) {}
+          scope.counterFromString("rq_reset_after_downstream_response_started")),
+      mirror_no_cluster(scope.counterFromString("mirror_no_cluster")) {}
 
 RouterFilter::~RouterFilter() { onDestroy(); }
 
@@ -48,6 +50,7 @@ void RouterFilter::onDestroy() {
   global_timer_.reset();
   retry_timer_.reset();
   resetUpstream();
+  cancelMirrors();
   if (callbacks_ != nullptr && request_headers_ != nullptr) {
     callbacks_->removeDownstreamWatermarkCallbacks(*this);
   }
@@ -132,8 +135,68 @@ http::FilterHeadersStatus RouterFilter::decodeHeaders(http::RequestHeaderMap& he
     global_timer_ = callbacks_->dispatcher().createTimer([this] { onGlobalTimeout(); });
     global_timer_->enableTimer(timeout_);
   }
+  // Before the attempt: the mirror gets the headers as finalized for the route, without the
+  // per-attempt changes (auto_host_rewrite, x-envoy-attempt-count).
+  startMirrors(headers, end_stream);
   startAttempt();
   return http::FilterHeadersStatus::StopIteration;
+}
+
+void RouterFilter::startMirrors(const http::RequestHeaderMap& headers, bool end_stream) {
+  const auto& policies = route_entry_->requestMirrorPolicies();
+  // Envoy never mirrors CONNECT: a tunnel cannot be replayed.
+  if (policies.empty() || headers.method() == "CONNECT") {
+    return;
+  }
+  auto* managers = config_->cluster_managers.forDispatcher(callbacks_->dispatcher());
+  if (managers == nullptr) {
+    return;
+  }
+  ShadowWriter& writer = ShadowWriter::get(*managers, callbacks_->dispatcher());
+  for (const waystone::router::RequestMirrorPolicy& policy : policies) {
+    if (!policy.shouldMirror(writer.random())) {
+      continue;
+    }
+    std::string name = policy.cluster();
+    if (name.empty()) {
+      name = std::string(headers.getValue(policy.clusterHeader()));
+      if (name.empty()) {
+        continue;  // no cluster named: nothing to mirror, as in Envoy
+      }
+    }
+    upstream::ThreadLocalCluster* cluster = managers->get(name);
+    if (cluster == nullptr) {
+      config_->stats.mirror_no_cluster.inc();
+      WAYSTONE_LOG(debug, router, "[stream %d] unknown mirror cluster '%s'", callbacks_->streamId(),
+                   name);
+      continue;
+    }
+    auto mirror_headers = std::make_unique<http::RequestHeaderMap>(headers);
+    if (!policy.disableShadowHostSuffixAppend() && !headers.host().empty()) {
+      mirror_headers->setCopy(":authority",
+                              waystone::router::RequestMirrorPolicy::shadowHost(headers.host()));
+    }
+    // Envoy sends mirrors through its async client, which marks them internal.
+    mirror_headers->setCopy("x-envoy-internal", "true");
+    MirrorOptions options;
+    options.timeout = timeout_;
+    options.buffer_limit = callbacks_->decoderBufferLimit();
+    options.protocol = upstreamProtocol(cluster->info(), callbacks_->streamInfo());
+    std::weak_ptr<MirrorRequest> mirror =
+        writer.start(*cluster, std::move(mirror_headers), end_stream, options);
+    if (!end_stream) {
+      mirrors_.push_back(std::move(mirror));
+    }
+  }
+}
+
+void RouterFilter::cancelMirrors() {
+  for (const auto& handle : mirrors_) {
+    if (auto mirror = handle.lock(); mirror != nullptr && !mirror->requestComplete()) {
+      mirror->cancel();
+    }
+  }
+  mirrors_.clear();
 }
 
 void RouterFilter::startAttempt() {
@@ -160,10 +223,10 @@ void RouterFilter::startAttempt() {
   (void)request;
 }
 
-void RouterFilter::onUpstreamReady(UpstreamRequest& request, http::RequestEncoder& encoder) {
+void RouterFilter::onUpstreamReady(UpstreamRequest& request, http::RequestEncoder&) {
   const bool headers_only =
       downstream_end_stream_ && request_body_.length() == 0 && request_trailers_ == nullptr;
-  const absl::Status status = encoder.encodeHeaders(*request_headers_, headers_only);
+  const absl::Status status = request.encodeHeaders(*request_headers_, headers_only);
   if (!status.ok()) {
     WAYSTONE_LOG(debug, router, "[stream %d] cannot send request upstream: %s",
                  callbacks_->streamId(), status.message());
@@ -202,6 +265,15 @@ void RouterFilter::sendRequestBody(UpstreamRequest& request) {
 
 http::FilterDataStatus RouterFilter::decodeData(buffer::Instance& data, bool end_stream) {
   downstream_end_stream_ = end_stream;
+  // The mirrors get their copy first: everything below may move `data` away.
+  for (const auto& handle : mirrors_) {
+    if (auto mirror = handle.lock(); mirror != nullptr) {
+      mirror->sendData(data, end_stream);
+    }
+  }
+  if (end_stream) {
+    mirrors_.clear();
+  }
   if (end_stream && timeout_.count() > 0 && global_timer_ == nullptr) {
     global_timer_ = callbacks_->dispatcher().createTimer([this] { onGlobalTimeout(); });
     global_timer_->enableTimer(timeout_);
@@ -210,6 +282,7 @@ http::FilterDataStatus RouterFilter::decodeData(buffer::Instance& data, bool end
     if (request_body_.length() + data.length() > callbacks_->decoderBufferLimit()) {
       // Too big to replay: no more retries for this request, as in Envoy.
       retry_buffering_ = false;
+      cluster_->info().statsScope().counterFromString("retry_or_shadow_abandoned").inc();
       if (upstream_request_ != nullptr && upstream_request_->ready()) {
         request_body_.drain(request_body_.length());  // already sent
       }
@@ -237,6 +310,12 @@ http::FilterDataStatus RouterFilter::decodeData(buffer::Instance& data, bool end
 http::FilterTrailersStatus RouterFilter::decodeTrailers(http::RequestTrailerMap& trailers) {
   downstream_end_stream_ = true;
   request_trailers_ = &trailers;
+  for (const auto& handle : mirrors_) {
+    if (auto mirror = handle.lock(); mirror != nullptr) {
+      mirror->sendTrailers(trailers);
+    }
+  }
+  mirrors_.clear();
   if (timeout_.count() > 0 && global_timer_ == nullptr) {
     global_timer_ = callbacks_->dispatcher().createTimer([this] { onGlobalTimeout(); });
     global_timer_->enableTimer(timeout_);
@@ -519,6 +598,13 @@ bool RouterFilter::shouldSelectAnotherHost(const upstream::Host& host) {
 
 uint32_t RouterFilter::hostSelectionRetryCount() const {
   return route_entry_ == nullptr ? 0 : route_entry_->retryPolicy().hostSelectionMaxAttempts();
+}
+
+// ORIGINAL_DST's destination. TODO(original_dst listener filter): Envoy uses the local address
+// only when it was restored (localAddressRestored()); pass that through once it reaches the
+// stream info, so that an unrestored address (the listener's own) gives no host instead of a loop.
+network::address::InstanceConstSharedPtr RouterFilter::downstreamLocalAddress() const {
+  return callbacks_ == nullptr ? nullptr : callbacks_->streamInfo().downstream_local_address;
 }
 
 }  // namespace waystone::extensions::http_filters::router

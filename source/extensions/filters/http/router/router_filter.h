@@ -8,6 +8,7 @@
 #include "source/common/buffer/buffer_impl.h"
 #include "source/common/http/filter.h"
 #include "source/common/router/route.h"
+#include "source/extensions/filters/http/router/mirror_request.h"
 #include "source/extensions/filters/http/router/retry_state.h"
 #include "source/extensions/filters/http/router/router_config.h"
 #include "source/extensions/filters/http/router/upstream_request.h"
@@ -17,8 +18,9 @@ namespace waystone::extensions::http_filters::router {
 
 // The terminal HTTP filter: matches the route, picks a cluster and a host, sends the request
 // upstream through the worker's connection pool, and streams the response back. Owns retries
-// (retry_policy, x-envoy-retry-on), timeouts (route timeout, per_try_timeout) and the
-// upstream half of flow control.
+// (retry_policy, x-envoy-retry-on), timeouts (route timeout, per_try_timeout), request mirroring
+// (request_mirror_policies, through the worker's ShadowWriter) and the upstream half of flow
+// control.
 class RouterFilter final : public http::StreamDecoderFilter,
                            public http::DownstreamWatermarkCallbacks,
                            public upstream::lb::LoadBalancerContext {
@@ -44,6 +46,8 @@ class RouterFilter final : public http::StreamDecoderFilter,
   std::optional<uint64_t> computeHashKey() override;
   bool shouldSelectAnotherHost(const upstream::Host& host) override;
   uint32_t hostSelectionRetryCount() const override;
+  network::address::InstanceConstSharedPtr downstreamLocalAddress() const override;
+  const http::RequestHeaderMap* downstreamHeaders() const override { return request_headers_; }
 
   // From the current UpstreamRequest.
   void onUpstreamReady(UpstreamRequest& request, http::RequestEncoder& encoder);
@@ -73,6 +77,10 @@ class RouterFilter final : public http::StreamDecoderFilter,
   void localReply(uint32_t status, absl::string_view body, absl::string_view details,
                   stream_info::ResponseFlag flag);
   void startPerTryTimer(UpstreamRequest& request);
+  // Starts the mirrors the route's request_mirror_policies sample for this request.
+  void startMirrors(const http::RequestHeaderMap& headers, bool end_stream);
+  // Resets the mirrors whose request did not finish (the downstream stream went away).
+  void cancelMirrors();
 
   const RouterConfigConstSharedPtr config_;
   http::StreamDecoderFilterCallbacks* callbacks_ = nullptr;
@@ -83,6 +91,9 @@ class RouterFilter final : public http::StreamDecoderFilter,
   std::optional<RetryState> retry_state_;
   UpstreamRequestPtr upstream_request_;
   std::vector<upstream::HostConstSharedPtr> attempted_hosts_;
+  // Mirrors still receiving the request; owned by the worker's ShadowWriter. Cleared once the
+  // request has ended: from then on a mirror lives on its own.
+  std::vector<std::weak_ptr<MirrorRequest>> mirrors_;
   // The request body: a full copy while a retry may need it (retry_buffering_), else only the
   // bytes not yet sent because the upstream stream is not ready.
   buffer::OwnedImpl request_body_;

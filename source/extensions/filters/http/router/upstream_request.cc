@@ -69,15 +69,38 @@ void UpstreamRequest::onPoolReady(http::RequestEncoder& encoder,
   parent_.onUpstreamReady(*this, encoder);
 }
 
+absl::Status UpstreamRequest::encodeHeaders(const http::RequestHeaderMap& headers,
+                                            bool end_stream) {
+  if (encoder_ == nullptr || done_) {
+    return absl::OkStatus();
+  }
+  end_sent_ = end_stream;
+  return encoder_->encodeHeaders(headers, end_stream);
+}
+
 void UpstreamRequest::encodeData(buffer::Instance& data, bool end_stream) {
   if (encoder_ != nullptr && !done_) {
+    end_sent_ = end_stream;
     encoder_->encodeData(data, end_stream);
   }
 }
 
 void UpstreamRequest::encodeTrailers(const http::RequestTrailerMap& trailers) {
   if (encoder_ != nullptr && !done_) {
+    end_sent_ = true;
     encoder_->encodeTrailers(trailers);
+  }
+}
+
+void UpstreamRequest::detachCompletedStream() {
+  if (encoder_ == nullptr) {
+    return;
+  }
+  http::RequestEncoder* encoder = encoder_;
+  encoder_ = nullptr;
+  encoder->getStream().removeCallbacks(*this);
+  if (!end_sent_) {
+    encoder->getStream().resetStream(http::StreamResetReason::LocalReset);
   }
 }
 
@@ -128,6 +151,7 @@ void UpstreamRequest::decodeHeaders(http::ResponseHeaderMapPtr&& headers, bool e
   if (end_stream) {
     done_ = true;
     finish(headers->status() < 500);
+    detachCompletedStream();
   }
   parent_.onUpstreamHeaders(*this, std::move(headers), end_stream);
 }
@@ -140,6 +164,7 @@ void UpstreamRequest::decodeData(buffer::Instance& data, bool end_stream) {
   if (end_stream) {
     done_ = true;
     finish(true);
+    detachCompletedStream();
   }
   parent_.onUpstreamData(data, end_stream);
 }
@@ -150,6 +175,7 @@ void UpstreamRequest::decodeTrailers(http::ResponseTrailerMapPtr&& trailers) {
   }
   done_ = true;
   finish(true);
+  detachCompletedStream();
   parent_.onUpstreamTrailers(std::move(trailers));
 }
 

@@ -23,6 +23,8 @@ class UpstreamRequest final : public http::ResponseDecoder,
 
   // Asks `pool` for a stream; the request goes out when it is ready.
   void start(http::ConnPool& pool);
+  // Sends the request headers once the stream is ready (errors: headers that cannot be sent).
+  absl::Status encodeHeaders(const http::RequestHeaderMap& headers, bool end_stream);
   // Sends request data / trailers that arrived after the stream was ready.
   void encodeData(buffer::Instance& data, bool end_stream);
   void encodeTrailers(const http::RequestTrailerMap& trailers);
@@ -54,6 +56,10 @@ class UpstreamRequest final : public http::ResponseDecoder,
 
  private:
   void finish(bool success);
+  // The response is complete: let go of the stream, which the codec may now free or reuse. If
+  // the request is still being sent, reset it (Envoy's rule; the connection cannot carry
+  // another request otherwise).
+  void detachCompletedStream();
 
   RouterFilter& parent_;
   const upstream::HostConstSharedPtr host_;
@@ -62,6 +68,7 @@ class UpstreamRequest final : public http::ResponseDecoder,
   event::TimerPtr per_try_timer_;
   const std::chrono::steady_clock::time_point start_time_;
   uint32_t read_disabled_ = 0;
+  bool end_sent_ = false;  // the request's end went to the stream
   bool counted_ = false;
   bool done_ = false;
 };

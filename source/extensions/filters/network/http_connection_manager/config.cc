@@ -178,6 +178,9 @@ absl::StatusOr<http::ConnectionManagerConfigConstSharedPtr> createConfig(
   if (common.has_max_stream_duration()) {
     config->max_stream_duration = toMs(common.max_stream_duration());
   }
+  if (common.has_max_connection_duration()) {
+    config->max_connection_duration = toMs(common.max_connection_duration());
+  }
   const auto& h1 = proto.http_protocol_options();
   if (h1.has_allow_absolute_url()) {
     config->http1_settings.allow_absolute_url = h1.allow_absolute_url().value();

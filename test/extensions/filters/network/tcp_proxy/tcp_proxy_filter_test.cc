@@ -187,9 +187,12 @@ class TcpProxyFilterTest : public testing::Test {
     if (listener_buffer_limit > 0) {
       listener_proto.mutable_per_connection_buffer_limit_bytes()->set_value(listener_buffer_limit);
     }
+    server::ListenerConfig::Parts parts;
+    parts.filter_chains.push_back(server::FilterChain{"", nullptr, {*factory}});
+    parts.selector = [](const std::vector<server::FilterChain>& chains,
+                        const network::ConnectionSocket&) { return &chains.front(); };
     auto config = std::make_shared<const server::ListenerConfig>(
-        listener_proto, proxy_address_, std::vector<network::FilterFactoryCb>{*factory},
-        network::TransportSocketFactoryCb(), store_.createScope("listener.proxy."));
+        listener_proto, proxy_address_, std::move(parts), store_.createScope("listener.proxy."));
     listener_ = std::make_unique<server::ActiveListener>(dispatcher_, config, shared_socket);
   }
 

@@ -1,0 +1,3 @@
+module waystone/interop
+
+go 1.19
