@@ -124,9 +124,9 @@ absl::Status validateDnsRefresh(const Cluster& cluster, const std::string& path)
 
 absl::Status validateOriginalDst(const Cluster& cluster, const std::string& path) {
   if (cluster.type() == Cluster::ORIGINAL_DST && cluster.has_original_dst_lb_config() &&
-      cluster.original_dst_lb_config().has_metadata_key()) {
-    return fail(path, "original_dst_lb_config.metadata_key",
-                "not supported yet (the destination from dynamic metadata)");
+      cluster.original_dst_lb_config().has_metadata_key() &&
+      cluster.original_dst_lb_config().metadata_key().key().empty()) {
+    return fail(path, "original_dst_lb_config.metadata_key.key", "required");
   }
   return absl::OkStatus();
 }

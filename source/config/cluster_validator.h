@@ -16,7 +16,7 @@ namespace waystone::config {
 //    LOGICAL_DNS, none for ORIGINAL_DST; endpoints are given inline, not by endpoint_name;
 //  - lb_policy CLUSTER_PROVIDED goes with ORIGINAL_DST and only with it (Envoy's rule).
 //  - dns_failure_refresh_rate.max_interval is not below base_interval (Envoy's rule);
-//  - original_dst_lb_config.metadata_key is refused (not supported yet).
+//  - original_dst_lb_config.metadata_key needs its key.
 // `path` names the cluster ("static_resources.clusters[3]"); errors start with the offending
 // field's full path. Usable for static and CDS clusters alike.
 absl::Status validateCluster(const envoy::config::cluster::v3::Cluster& cluster,

@@ -14,9 +14,18 @@ ActiveListener::ActiveListener(event::Dispatcher& dispatcher, ListenerConfigCons
       socket_(std::move(socket)),
       listener_(socket_ == nullptr
                     ? nullptr
-                    : std::make_unique<network::ListenerImpl>(dispatcher_, *socket_, *this)) {}
+                    : std::make_unique<network::ListenerImpl>(dispatcher_, *socket_, *this)) {
+  // Internal listeners are found by name on this worker's thread (we are on it: workers build
+  // their listeners themselves).
+  if (config_->isInternal()) {
+    network::InternalListenerRegistry::get().registerListener(config_->name(), *this);
+  }
+}
 
 ActiveListener::~ActiveListener() {
+  if (config_->isInternal()) {
+    network::InternalListenerRegistry::get().unregisterListener(config_->name(), *this);
+  }
   // Sockets still in listener filters are dropped (their descriptors close).
   sockets_.clear();
   closeConnections();
@@ -80,6 +89,9 @@ void ActiveListener::newConnection(network::ConnectionPtr&& connection, const Fi
 }
 
 void ActiveListener::stopAccepting() {
+  if (config_->isInternal()) {
+    network::InternalListenerRegistry::get().unregisterListener(config_->name(), *this);
+  }
   listener_.reset();
   socket_.reset();
 }

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "source/common/event/dispatcher.h"
+#include "source/common/network/internal/internal_listener_registry.h"
 #include "source/common/network/listen_socket.h"
 #include "source/common/network/listener.h"
 #include "source/server/active_connection.h"
@@ -17,7 +18,8 @@ namespace waystone::server {
 // sockets going through listener filters and the connections it accepted. Each accepted socket
 // runs the listener filters (ActiveSocket), then gets the filter chain the listener selects for
 // it, which gives the connection its transport and network filters.
-class ActiveListener final : public network::ListenerCallbacks {
+class ActiveListener final : public network::ListenerCallbacks,
+                             public network::InternalListenerCallbacks {
  public:
   ActiveListener(event::Dispatcher& dispatcher, ListenerConfigConstSharedPtr config,
                  std::shared_ptr<network::ListenSocket> socket);
@@ -26,6 +28,8 @@ class ActiveListener final : public network::ListenerCallbacks {
   // network::ListenerCallbacks
   bool onAcceptSocket(network::ConnectionSocketPtr& socket) override;
   void onAccept(network::ConnectionPtr&& connection) override;
+  // network::InternalListenerCallbacks: an internal connection to this (internal) listener.
+  void onAccept(network::ConnectionSocketPtr socket) override { acceptSocket(std::move(socket)); }
 
   // Takes an accepted socket (from the TCP listener, or an internal connection).
   void acceptSocket(network::ConnectionSocketPtr socket);

@@ -49,7 +49,8 @@ FilterRegistry::FilterRegistry() {
   network_filters_[TcpProxyProto::descriptor()->full_name()] = typed<TcpProxyProto>(
       [](const TcpProxyProto& proto, FactoryContext& context, const std::string& field_path) {
         return extensions::network_filters::tcp_proxy::createFilterFactory(
-            proto, context.cluster_manager, context.store, field_path);
+            proto, context.cluster_manager, context.worker_cluster_managers, context.store,
+            field_path);
       });
 
   using SetFilterStateProto = envoy::extensions::filters::network::set_filter_state::v3::Config;

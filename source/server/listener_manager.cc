@@ -26,6 +26,12 @@ ListenerManager::ListenerManager(stats::Store& store, uint32_t concurrency, bool
 
 absl::Status ListenerManager::addStaticListeners(
     const envoy::config::bootstrap::v3::Bootstrap& bootstrap, FactoryContext& context) {
+  for (const auto& extension : bootstrap.bootstrap_extensions()) {
+    if (protobuf::typeUrlOf(extension.typed_config()) ==
+        "envoy.extensions.bootstrap.internal_listener.v3.InternalListener") {
+      internal_listeners_enabled_ = true;
+    }
+  }
   const auto& listeners = bootstrap.static_resources().listeners();
   for (int i = 0; i < listeners.size(); ++i) {
     absl::Status status =
@@ -98,9 +104,18 @@ absl::Status ListenerManager::addListener(const envoy::config::listener::v3::Lis
       return absl::InvalidArgumentError(
           absl::StrCat(path, ".address: an internal listener has no address"));
     }
-    // TODO(lead): envoyInternal address once the internal connection lands.
-    return absl::UnimplementedError(
-        absl::StrCat(path, ".internal_listener: internal listeners are not supported yet"));
+    if (!internal_listeners_enabled_) {
+      // Envoy's rule: internal listeners exist only with the bootstrap extension.
+      return absl::InvalidArgumentError(
+          absl::StrCat(path,
+                       ".internal_listener: internal listeners need the bootstrap extension "
+                       "envoy.bootstrap.internal_listener (bootstrap_extensions)"));
+    }
+    if (proto.name().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ".name: an internal listener needs a name (clients find it by it)"));
+    }
+    address = network::address::envoyInternal(proto.name(), "");
   } else {
     auto parsed = network::address::fromProto(proto.address());
     if (!parsed.ok()) {

@@ -53,6 +53,8 @@ class ListenerManager {
   const bool bind_sockets_;
   std::vector<ActiveListenerInfo> listeners_;
   bool stopped_ = false;
+  // The bootstrap has the envoy.bootstrap.internal_listener extension.
+  bool internal_listeners_enabled_ = false;
   stats::Gauge& total_listeners_active_;
   stats::Counter& listener_added_;
   stats::Counter& listener_create_success_;

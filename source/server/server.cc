@@ -8,6 +8,7 @@
 
 #include "source/common/common/logger.h"
 #include "source/common/network/address_proto.h"
+#include "source/common/protobuf/utility.h"
 #include "source/server/version.h"
 
 namespace waystone::server {
@@ -73,8 +74,12 @@ void Server::warnAboutIgnoredSections() const {
   if (bootstrap_.has_dynamic_resources()) {
     ignored.push_back("dynamic_resources (xDS)");
   }
-  if (bootstrap_.bootstrap_extensions_size() > 0) {
-    ignored.push_back("bootstrap_extensions");
+  for (const auto& extension : bootstrap_.bootstrap_extensions()) {
+    // The internal listener extension is honoured (ListenerManager); others are not yet.
+    if (protobuf::typeUrlOf(extension.typed_config()) !=
+        "envoy.extensions.bootstrap.internal_listener.v3.InternalListener") {
+      ignored.push_back(absl::StrCat("bootstrap_extensions (\"", extension.name(), "\")"));
+    }
   }
   if (bootstrap_.has_stats_config()) {
     ignored.push_back("stats_config");

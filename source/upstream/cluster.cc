@@ -113,7 +113,9 @@ HostVector flatten(const std::vector<HostVector>& endpoint_hosts) {
 
 Cluster::Cluster(const envoy::config::cluster::v3::Cluster& config,
                  std::vector<HostVector> endpoint_hosts, stats::ScopeSharedPtr scope,
-                 network::TransportSocketFactoryCb transport_factory)
+                 network::TransportSocketFactoryCb transport_factory,
+                 std::optional<std::vector<extensions::transport_sockets::MetadataPassthrough>>
+                     internal_upstream)
     : config_(config),
       endpoint_hosts_(std::move(endpoint_hosts)),
       hosts_(flatten(endpoint_hosts_)),
@@ -124,7 +126,8 @@ Cluster::Cluster(const envoy::config::cluster::v3::Cluster& config,
       scope_(std::move(scope)),
       stats_(*scope_),
       resources_(config),
-      transport_factory_(std::move(transport_factory)) {
+      transport_factory_(std::move(transport_factory)),
+      internal_upstream_(std::move(internal_upstream)) {
   readProtocolOptions();
   // WorkerClusterManagers refines these from the priority set (EDS health) and keeps them
   // current; set here too so that a cluster manager alone reports them.

@@ -3,12 +3,15 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "envoy/config/cluster/v3/cluster.pb.h"
 
 #include "source/common/network/transport_socket.h"
 #include "source/common/stats/store.h"
+#include "source/extensions/transport_sockets/transport_socket_config.h"
 #include "source/upstream/host.h"
 
 namespace waystone::upstream {
@@ -98,8 +101,12 @@ class Cluster {
  public:
   // `endpoint_hosts`: what each lb_endpoint of load_assignment became, in order (one host for
   // an IP address, any number for a DNS name).
+  // `internal_upstream`: set when transport_socket is internal_upstream, to its
+  // passthrough_metadata (extensions::transport_sockets::internalUpstreamPassthrough()).
   Cluster(const envoy::config::cluster::v3::Cluster& config, std::vector<HostVector> endpoint_hosts,
-          stats::ScopeSharedPtr scope, network::TransportSocketFactoryCb transport_factory = {});
+          stats::ScopeSharedPtr scope, network::TransportSocketFactoryCb transport_factory = {},
+          std::optional<std::vector<extensions::transport_sockets::MetadataPassthrough>>
+              internal_upstream = std::nullopt);
 
   const std::string& name() const { return config_.name(); }
   const envoy::config::cluster::v3::Cluster& config() const { return config_; }
@@ -116,6 +123,16 @@ class Cluster {
   // Makes each upstream connection's transport (TLS from transport_socket); nullptr: plain.
   network::TransportSocketPtr createTransportSocket() const {
     return transport_factory_ ? transport_factory_() : nullptr;
+  }
+  // The cluster's own metadata (Cluster.metadata): what kind-cluster passthrough entries copy.
+  const envoy::config::core::v3::Metadata& metadata() const { return config_.metadata(); }
+  // Set when transport_socket is internal_upstream: then a connection to an internal host
+  // carries the request's shared filter state and these metadata namespaces
+  // (passthrough_metadata) to the internal listener; see createUpstreamConnection(). nullopt for
+  // any other transport socket (nothing is passed, as in Envoy).
+  const std::optional<std::vector<extensions::transport_sockets::MetadataPassthrough>>&
+  internalUpstream() const {
+    return internal_upstream_;
   }
   UpstreamProtocolSelection protocolSelection() const { return protocol_selection_; }
   // HTTP/2 streams per upstream connection (Http2ProtocolOptions.max_concurrent_streams).
@@ -137,6 +154,8 @@ class Cluster {
   mutable ClusterStats stats_;
   mutable ClusterResources resources_;
   const network::TransportSocketFactoryCb transport_factory_;
+  const std::optional<std::vector<extensions::transport_sockets::MetadataPassthrough>>
+      internal_upstream_;
   UpstreamProtocolSelection protocol_selection_ = UpstreamProtocolSelection::Http1;
   uint32_t http2_max_concurrent_streams_ = 1024;
   uint64_t max_requests_per_connection_ = 0;

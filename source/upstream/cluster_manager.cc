@@ -1,14 +1,18 @@
 #include "source/upstream/cluster_manager.h"
 
 #include "absl/strings/str_cat.h"
+#include "envoy/extensions/transport_sockets/internal_upstream/v3/internal_upstream.pb.h"
 
 #include "source/common/common/logger.h"
 #include "source/common/network/address_proto.h"
+#include "source/common/protobuf/utility.h"
 #include "source/extensions/transport_sockets/transport_socket_config.h"
 #include "source/upstream/getaddrinfo_dns_resolver.h"
 
 namespace waystone::upstream {
 namespace {
+
+using envoy::extensions::transport_sockets::internal_upstream::v3::InternalUpstreamTransport;
 
 bool isDns(const envoy::config::cluster::v3::Cluster& config) {
   return config.type() == envoy::config::cluster::v3::Cluster::STRICT_DNS ||
@@ -72,7 +76,8 @@ absl::StatusOr<std::vector<HostVector>> buildEndpointHosts(
       HostVector hosts;
       for (auto& a : addresses) {
         hosts.push_back(std::make_shared<const Host>(config.name(), std::move(a), weight,
-                                                     locality_endpoints.locality(), hostname));
+                                                     locality_endpoints.locality(), hostname,
+                                                     lb_endpoint.metadata()));
       }
       endpoint_hosts.push_back(std::move(hosts));
     }
@@ -97,6 +102,8 @@ absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
           absl::StrCat(path, ".name: duplicate cluster name \"", config.name(), "\""));
     }
     network::TransportSocketFactoryCb transport_factory;
+    std::optional<std::vector<extensions::transport_sockets::MetadataPassthrough>>
+        internal_upstream;
     if (config.has_transport_socket()) {
       auto factory = extensions::transport_sockets::createClientTransportFactory(
           config.transport_socket(), protobuf::LoadOptions{}, path + ".transport_socket");
@@ -104,6 +111,15 @@ absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
         return factory.status();
       }
       transport_factory = std::move(*factory);
+      if (protobuf::typeUrlOf(config.transport_socket().typed_config()) ==
+          InternalUpstreamTransport::descriptor()->full_name()) {
+        auto entries = extensions::transport_sockets::internalUpstreamPassthrough(
+            config.transport_socket(), protobuf::LoadOptions{}, path + ".transport_socket");
+        if (!entries.ok()) {
+          return entries.status();
+        }
+        internal_upstream = std::move(*entries);
+      }
     }
     auto scope = store.createScope(absl::StrCat("cluster.", config.name(), "."));
     // The start-up resolutions count in the cluster's update_* stats, as Envoy's first
@@ -113,8 +129,9 @@ absl::StatusOr<std::unique_ptr<ClusterManager>> ClusterManager::create(
     if (!endpoint_hosts.ok()) {
       return endpoint_hosts.status();
     }
-    manager->clusters_[config.name()] = std::make_shared<const Cluster>(
-        config, std::move(*endpoint_hosts), std::move(scope), std::move(transport_factory));
+    manager->clusters_[config.name()] =
+        std::make_shared<const Cluster>(config, std::move(*endpoint_hosts), std::move(scope),
+                                        std::move(transport_factory), std::move(internal_upstream));
     WAYSTONE_LOG(debug, upstream, "cluster %s: %d hosts", config.name(),
                  manager->clusters_[config.name()]->hosts().size());
   }

@@ -32,12 +32,14 @@ struct HostStats {
 class Host {
  public:
   Host(std::string cluster_name, network::address::InstanceConstSharedPtr address, uint32_t weight,
-       envoy::config::core::v3::Locality locality, std::string hostname)
+       envoy::config::core::v3::Locality locality, std::string hostname,
+       envoy::config::core::v3::Metadata metadata = {})
       : cluster_name_(std::move(cluster_name)),
         address_(std::move(address)),
         weight_(weight),
         locality_(std::move(locality)),
-        hostname_(std::move(hostname)) {}
+        hostname_(std::move(hostname)),
+        metadata_(std::move(metadata)) {}
 
   const std::string& clusterName() const { return cluster_name_; }
   const network::address::InstanceConstSharedPtr& address() const { return address_; }
@@ -47,6 +49,11 @@ class Host {
   void setWeight(uint32_t weight) const { weight_.store(weight, std::memory_order_relaxed); }
   const envoy::config::core::v3::Locality& locality() const { return locality_; }
   const std::string& hostname() const { return hostname_; }
+  // The lb_endpoint's metadata (filter_metadata by namespace): what an internal_upstream
+  // transport socket passes through (kind host), e.g. the HBONE target under
+  // envoy.filters.listener.original_dst. Immutable: an update with other metadata makes a new
+  // Host.
+  const envoy::config::core::v3::Metadata& metadata() const { return metadata_; }
   HostStats& stats() const { return stats_; }
 
  private:
@@ -55,6 +62,7 @@ class Host {
   mutable std::atomic<uint32_t> weight_;
   const envoy::config::core::v3::Locality locality_;
   const std::string hostname_;
+  const envoy::config::core::v3::Metadata metadata_;
   mutable HostStats stats_;
 };
 

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
 
 #include "source/common/network/address_proto.h"
 
@@ -72,6 +73,7 @@ absl::StatusOr<MembershipUpdate> MembershipUpdate::fromLoadAssignment(
         endpoint.hostname = hostname;
         endpoint.priority = priority;
         endpoint.health_status = lb_endpoint.health_status();
+        endpoint.metadata = lb_endpoint.metadata();
         update.endpoints.push_back(std::move(endpoint));
       }
     }
@@ -141,13 +143,15 @@ absl::StatusOr<MembershipChange> applyMembershipUpdate(const std::string& cluste
   for (const auto& endpoint : update.endpoints) {
     HostConstSharedPtr host;
     auto it = available.find(keyOf(*endpoint.address, endpoint.locality, endpoint.hostname));
-    if (it != available.end() && !it->second.empty()) {
+    if (it != available.end() && !it->second.empty() &&
+        google::protobuf::util::MessageDifferencer::Equals(it->second.front()->metadata(),
+                                                           endpoint.metadata)) {
       host = std::move(it->second.front());
       it->second.pop_front();
       host->setWeight(endpoint.weight);
     } else {
       host = std::make_shared<const Host>(cluster_name, endpoint.address, endpoint.weight,
-                                          endpoint.locality, endpoint.hostname);
+                                          endpoint.locality, endpoint.hostname, endpoint.metadata);
       change.added.push_back(host);
     }
     builder.addHost(endpoint.priority, host, endpoint.health_status);

@@ -27,6 +27,8 @@ struct MembershipUpdate {
     std::string hostname;
     uint32_t priority = 0;
     envoy::config::core::v3::HealthStatus health_status = envoy::config::core::v3::UNKNOWN;
+    // The lb_endpoint's metadata (Host::metadata()).
+    envoy::config::core::v3::Metadata metadata;
   };
   struct LocalityWeight {
     uint32_t priority = 0;
@@ -65,8 +67,9 @@ struct MembershipChange {
   HostVector removed;
 };
 
-// Builds the new host set of `cluster_name` from `update`. An endpoint whose address, locality
-// and hostname match a current host keeps that Host object (its weight is updated in place), so
+// Builds the new host set of `cluster_name` from `update`. An endpoint whose address, locality,
+// hostname and metadata match a current host keeps that Host object (its weight is updated in
+// place; metadata is immutable, so other metadata makes a new Host), so
 // its connection pools, stats and outlier-detection state carry over; anything else is a new
 // Host. Call on the main thread. Errors name the field ("priority: 200 is above 128").
 absl::StatusOr<MembershipChange> applyMembershipUpdate(const std::string& cluster_name,

@@ -26,9 +26,18 @@ absl::StatusOr<OriginalDstConfig> OriginalDstConfig::fromCluster(
   }
   const auto& lb_config = config.original_dst_lb_config();
   if (lb_config.has_metadata_key()) {
-    return absl::UnimplementedError(
-        "original_dst_lb_config.metadata_key: not supported yet (the destination from dynamic "
-        "metadata needs typed filter state and metadata)");
+    const auto& key = lb_config.metadata_key();
+    if (key.key().empty()) {
+      return absl::InvalidArgumentError("original_dst_lb_config.metadata_key.key: required");
+    }
+    out.metadata_namespace = key.key();
+    for (int i = 0; i < key.path_size(); ++i) {
+      if (key.path(i).key().empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("original_dst_lb_config.metadata_key.path[", i, "].key: required"));
+      }
+      out.metadata_path.push_back(key.path(i).key());
+    }
   }
   out.use_http_header = lb_config.use_http_header();
   if (!lb_config.http_header_name().empty()) {
@@ -54,8 +63,56 @@ OriginalDstLoadBalancer::OriginalDstLoadBalancer(OriginalDstConfigConstSharedPtr
       dispatcher_(dispatcher),
       on_removed_(std::move(on_removed)) {}
 
+namespace {
+
+// The string at `path` under `ns` in `metadata`; null when any step is missing.
+const std::string* metadataString(const envoy::config::core::v3::Metadata& metadata,
+                                  const std::string& ns, const std::vector<std::string>& path) {
+  auto it = metadata.filter_metadata().find(ns);
+  if (it == metadata.filter_metadata().end() || path.empty()) {
+    return nullptr;
+  }
+  const google::protobuf::Struct* current = &it->second;
+  for (size_t i = 0; i < path.size(); ++i) {
+    auto field = current->fields().find(path[i]);
+    if (field == current->fields().end()) {
+      return nullptr;
+    }
+    if (i + 1 == path.size()) {
+      return field->second.has_string_value() ? &field->second.string_value() : nullptr;
+    }
+    if (!field->second.has_struct_value()) {
+      return nullptr;
+    }
+    current = &field->second.struct_value();
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 network::address::InstanceConstSharedPtr OriginalDstLoadBalancer::destination(
     lb::LoadBalancerContext& context) {
+  if (!config_->metadata_namespace.empty()) {
+    const std::string* value = nullptr;
+    for (const stream_info::StreamInfo* info :
+         {context.requestStreamInfo(), context.downstreamConnectionStreamInfo()}) {
+      if (info != nullptr && value == nullptr) {
+        value = metadataString(info->dynamic_metadata, config_->metadata_namespace,
+                               config_->metadata_path);
+      }
+    }
+    if (value != nullptr) {
+      auto parsed = network::address::parseIpAndPort(*value);
+      if (!parsed.ok()) {
+        cluster_->stats().original_dst_host_invalid.inc();
+        WAYSTONE_LOG(debug, upstream, "original_dst cluster %s: invalid metadata value '%s'",
+                     cluster_->name(), absl::CHexEscape(*value));
+        return nullptr;
+      }
+      return *parsed;
+    }
+  }
   if (config_->use_http_header) {
     const http::HeaderMap* headers = context.downstreamHeaders();
     const http::HeaderEntry* header =
@@ -75,6 +132,14 @@ network::address::InstanceConstSharedPtr OriginalDstLoadBalancer::destination(
   }
   network::address::InstanceConstSharedPtr local = context.downstreamLocalAddress();
   if (local == nullptr || local->type() != network::address::Type::Ip) {
+    return nullptr;
+  }
+  const stream_info::StreamInfo* connection = context.downstreamConnectionStreamInfo();
+  if (connection != nullptr && !connection->downstream_local_address_restored) {
+    WAYSTONE_LOG(debug, upstream,
+                 "original_dst cluster %s: the downstream local address %s was not restored by "
+                 "the original_dst listener filter; no host",
+                 cluster_->name(), local->asString());
     return nullptr;
   }
   return local;

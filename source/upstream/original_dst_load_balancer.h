@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -27,11 +28,13 @@ struct OriginalDstConfig {
   // Lower case, as header lookups need.
   std::string http_header_name = kDefaultHeaderName;
   std::optional<uint16_t> port_override;
+  // metadata_key: the filter_metadata namespace and the path of keys to an "ip:port" string.
+  std::string metadata_namespace;  // empty: no metadata_key
+  std::vector<std::string> metadata_path;
   // Hosts unused for this long are removed (Envoy's default: 5 s).
   std::chrono::milliseconds cleanup_interval{5000};
 
   // Errors name the field relative to the cluster ("original_dst_lb_config.metadata_key: ...").
-  // metadata_key (destination from dynamic metadata) is refused: not supported yet.
   static absl::StatusOr<OriginalDstConfig> fromCluster(
       const envoy::config::cluster::v3::Cluster& config);
 };
@@ -40,11 +43,17 @@ using OriginalDstConfigConstSharedPtr = std::shared_ptr<const OriginalDstConfig>
 
 // The load balancer of an ORIGINAL_DST cluster (lb_policy CLUSTER_PROVIDED) on one worker: the
 // host is the request's original destination, i.e.
+//  - with metadata_key, the "ip:port" string at that key of the request's dynamic metadata, else
+//    of the downstream connection's (istiod's connect_originate uses the endpoint's "waypoint"
+//    key this way); an unparsable value gives no host; absent, the next rules apply;
 //  - with use_http_header, the "ip:port" in the first value of the header (x-envoy-original-dst-
 //    host unless http_header_name says otherwise); a value that is not an ip:port gives no host
 //    (the router answers 503 "no healthy upstream", flag UH) and counts
 //    cluster.<name>.original_dst_host_invalid;
-//  - without the header (or without use_http_header), the downstream connection's local address;
+//  - without the header (or without use_http_header), the downstream connection's local address,
+//    when the original_dst listener filter restored it (an unrestored one is the listener's own
+//    address, which would loop); callers that cannot tell (no connection stream info) pass it as
+//    is;
 // and upstream_port_override, when set, replaces the port.
 //
 // Hosts are created on first use and kept per worker in a map (no locks, nothing shared with

@@ -115,9 +115,6 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"bad_original_dst_endpoints.yaml",
                 "static_resources.clusters[0].load_assignment.endpoints: an ORIGINAL_DST cluster "
                 "takes its hosts from connections; it must not list endpoints"},
-        BadCase{"bad_original_dst_metadata_key.yaml",
-                "static_resources.clusters[0].original_dst_lb_config.metadata_key: not supported "
-                "yet (the destination from dynamic metadata)"},
         BadCase{"bad_dns_failure_refresh_rate.yaml",
                 "static_resources.clusters[0].dns_failure_refresh_rate.max_interval: must be "
                 "greater than or equal to base_interval"},

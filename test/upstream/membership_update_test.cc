@@ -165,6 +165,55 @@ TEST(MembershipUpdateTest, ALocalityOrHostnameChangeMakesANewHost) {
   EXPECT_NE(next->hosts[0], initial->hosts[0]);
 }
 
+// Endpoint metadata (what internal_upstream passes through, e.g. the HBONE target) reaches the
+// Host; hosts are immutable, so other metadata makes a new Host and the same keeps it.
+TEST(MembershipUpdateTest, MetadataReachesTheHostAndAChangeMakesANewHost) {
+  const ClusterLoadAssignment assignment = assignmentFromYaml(R"EOF(
+cluster_name: c
+endpoints:
+- lb_endpoints:
+  - endpoint:
+      address: { socket_address: { address: 10.0.0.1, port_value: 80 } }
+    metadata:
+      filter_metadata:
+        envoy.filters.listener.original_dst: { local: "10.1.0.1:8080" }
+  - endpoint:
+      address: { socket_address: { address: 10.0.0.2, port_value: 80 } }
+)EOF");
+  auto first = MembershipUpdate::fromLoadAssignment(assignment);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto initial = applyMembershipUpdate("c", *first, {});
+  ASSERT_TRUE(initial.ok());
+  ASSERT_EQ(initial->hosts.size(), 2u);
+  EXPECT_EQ(initial->hosts[0]
+                ->metadata()
+                .filter_metadata()
+                .at("envoy.filters.listener.original_dst")
+                .fields()
+                .at("local")
+                .string_value(),
+            "10.1.0.1:8080");
+  EXPECT_TRUE(initial->hosts[1]->metadata().filter_metadata().empty());
+
+  auto same = applyMembershipUpdate("c", *first, initial->hosts);
+  ASSERT_TRUE(same.ok());
+  EXPECT_TRUE(same->added.empty());
+  EXPECT_EQ(same->hosts[0], initial->hosts[0]);
+
+  MembershipUpdate changed = *first;
+  (*changed.endpoints[0].metadata.mutable_filter_metadata())["envoy.filters.listener.original_dst"]
+      .mutable_fields()
+      ->at("local")
+      .set_string_value("10.1.0.9:8080");
+  auto next = applyMembershipUpdate("c", changed, initial->hosts);
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->added.size(), 1u);
+  EXPECT_NE(next->hosts[0], initial->hosts[0]);
+  EXPECT_EQ(next->hosts[1], initial->hosts[1]);
+  ASSERT_EQ(next->removed.size(), 1u);
+  EXPECT_EQ(next->removed[0], initial->hosts[0]);
+}
+
 TEST(MembershipUpdateTest, DuplicatesKeepOneHostEach) {
   MembershipUpdate twice;
   twice.endpoints = {endpoint("10.0.0.1:80"), endpoint("10.0.0.1:80")};

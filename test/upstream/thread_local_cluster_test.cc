@@ -64,10 +64,22 @@ class TestContext : public lb::LoadBalancerContextBase {
  public:
   network::address::InstanceConstSharedPtr downstreamLocalAddress() const override { return local; }
   const http::HeaderMap* downstreamHeaders() const override { return &headers; }
+  const stream_info::StreamInfo* requestStreamInfo() const override { return request_info; }
+  const stream_info::StreamInfo* downstreamConnectionStreamInfo() const override {
+    return connection_info;
+  }
 
   network::address::InstanceConstSharedPtr local;
   http::HeaderMap headers;
+  const stream_info::StreamInfo* request_info = nullptr;
+  const stream_info::StreamInfo* connection_info = nullptr;
 };
+
+void setMetadata(stream_info::StreamInfo& info, const std::string& ns, const std::string& key,
+                 const std::string& value) {
+  (*(*info.dynamic_metadata.mutable_filter_metadata())[ns].mutable_fields())[key].set_string_value(
+      value);
+}
 
 network::address::InstanceConstSharedPtr address(const std::string& ip_port) {
   auto parsed = network::address::parseIpAndPort(ip_port);
@@ -337,12 +349,63 @@ TEST(OriginalDstConfigTest, DefaultsAndRefusals) {
   EXPECT_FALSE(defaults->port_override.has_value());
   EXPECT_EQ(defaults->cleanup_interval, std::chrono::milliseconds(5000));
 
-  config.mutable_original_dst_lb_config()->mutable_metadata_key()->set_key("k");
+  auto* key = config.mutable_original_dst_lb_config()->mutable_metadata_key();
+  key->set_key("envoy.filters.listener.original_dst");
+  key->add_path()->set_key("waypoint");
   auto metadata = OriginalDstConfig::fromCluster(config);
-  ASSERT_FALSE(metadata.ok());
-  EXPECT_EQ(metadata.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_TRUE(absl::StartsWith(metadata.status().message(),
-                               "original_dst_lb_config.metadata_key: not supported yet"));
+  ASSERT_TRUE(metadata.ok()) << metadata.status();
+  EXPECT_EQ(metadata->metadata_namespace, "envoy.filters.listener.original_dst");
+  EXPECT_EQ(metadata->metadata_path, std::vector<std::string>{"waypoint"});
+
+  key->add_path();  // a path element without a key
+  auto bad = OriginalDstConfig::fromCluster(config);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "original_dst_lb_config.metadata_key.path[1].key: required");
+}
+
+// istiod's connect_originate: metadata_key {key: envoy.filters.listener.original_dst, path:
+// [waypoint]} with port override 15008; the restored local address otherwise.
+TEST_F(ThreadLocalClusterTest, OriginalDstMetadataKeyAndRestoredAddress) {
+  build(R"EOF(
+static_resources:
+  clusters:
+  - name: od
+    type: ORIGINAL_DST
+    lb_policy: CLUSTER_PROVIDED
+    original_dst_lb_config:
+      upstream_port_override: 15008
+      metadata_key:
+        key: envoy.filters.listener.original_dst
+        path: [{key: waypoint}]
+)EOF");
+  ThreadLocalCluster& od = local("od");
+  stream_info::StreamInfo connection;
+  connection.downstream_local_address_restored = true;
+  TestContext context;
+  context.local = address("10.0.2.3:9080");
+  context.connection_info = &connection;
+  // No "waypoint" key: the restored local address, port overridden.
+  EXPECT_EQ(od.chooseHost(&context)->address()->asString(), "10.0.2.3:15008");
+
+  // The connection's metadata names a waypoint: it wins.
+  setMetadata(connection, "envoy.filters.listener.original_dst", "waypoint", "10.0.9.9:15008");
+  EXPECT_EQ(od.chooseHost(&context)->address()->asString(), "10.0.9.9:15008");
+  // The request's metadata comes first.
+  stream_info::StreamInfo request;
+  setMetadata(request, "envoy.filters.listener.original_dst", "waypoint", "10.0.7.7:1");
+  context.request_info = &request;
+  EXPECT_EQ(od.chooseHost(&context)->address()->asString(), "10.0.7.7:15008");
+  // Garbage in the metadata: no host, counted.
+  setMetadata(request, "envoy.filters.listener.original_dst", "waypoint", "not-an-address");
+  EXPECT_EQ(od.chooseHost(&context), nullptr);
+  EXPECT_EQ(store_.counterFromString("cluster.od.original_dst_host_invalid").value(), 1u);
+
+  // An unrestored local address is the listener's own: no host rather than a loop.
+  TestContext unrestored;
+  stream_info::StreamInfo plain;
+  unrestored.local = address("127.0.0.1:10000");
+  unrestored.connection_info = &plain;
+  EXPECT_EQ(od.chooseHost(&unrestored), nullptr);
 }
 
 }  // namespace

@@ -6,49 +6,94 @@
 
 namespace waystone::http {
 
-// Sits between the codec and the caller's decoder to see when each request ends.
-class CodecClient::ActiveRequest final : public ResponseDecoder, public StreamCallbacks {
+// Sits between the codec and the caller's decoder (and encoder) to see when each request ends.
+// A request ends with its response, except a CONNECT: a tunnel carries bytes both ways, and its
+// upload may go on after the response has ended (the server half-closed first), so it ends when
+// both directions have (or on a reset). Until then it holds its place in the connection's stream
+// count, and a connection that closes resets it, so a tunnel never outlives its stream unheard.
+class CodecClient::ActiveRequest final : public ResponseDecoder,
+                                         public StreamCallbacks,
+                                         public RequestEncoder {
  public:
   ActiveRequest(CodecClient& parent, ResponseDecoder& inner) : parent_(parent), inner_(inner) {}
 
+  // ResponseDecoder
   void decode1xxHeaders(ResponseHeaderMapPtr&& headers) override {
     inner_.decode1xxHeaders(std::move(headers));
   }
   void decodeHeaders(ResponseHeaderMapPtr&& headers, bool end_stream) override {
     ResponseDecoder& inner = inner_;
     if (end_stream) {
-      done(false);
+      onDecodeComplete();
     }
     inner.decodeHeaders(std::move(headers), end_stream);
   }
   void decodeData(buffer::Instance& data, bool end_stream) override {
     ResponseDecoder& inner = inner_;
     if (end_stream) {
-      done(false);
+      onDecodeComplete();
     }
     inner.decodeData(data, end_stream);
   }
   void decodeTrailers(ResponseTrailerMapPtr&& trailers) override {
     ResponseDecoder& inner = inner_;
-    done(false);
+    onDecodeComplete();
     inner.decodeTrailers(std::move(trailers));
   }
   void onResetStream(StreamResetReason, absl::string_view) override { done(true); }
 
-  RequestEncoder* encoder_ = nullptr;
+  // RequestEncoder: the codec's, watched for the end of the request.
+  absl::Status encodeHeaders(const RequestHeaderMap& headers, bool end_stream) override {
+    if (headers.method() == "CONNECT") {
+      wait_encode_complete_ = true;
+    }
+    const absl::Status status = codec_encoder_->encodeHeaders(headers, end_stream);
+    if (status.ok() && end_stream) {
+      onEncodeComplete();
+    }
+    return status;
+  }
+  void encodeTrailers(const RequestTrailerMap& trailers) override {
+    codec_encoder_->encodeTrailers(trailers);
+    onEncodeComplete();
+  }
+  void encodeData(buffer::Instance& data, bool end_stream) override {
+    codec_encoder_->encodeData(data, end_stream);
+    if (end_stream) {
+      onEncodeComplete();
+    }
+  }
+  Stream& getStream() override { return codec_encoder_->getStream(); }
+
+  RequestEncoder* codec_encoder_ = nullptr;
   std::list<std::unique_ptr<ActiveRequest>>::iterator position_;
 
  private:
+  void onDecodeComplete() {
+    decode_complete_ = true;
+    if (!wait_encode_complete_ || encode_complete_) {
+      done(false);
+    }
+  }
+  void onEncodeComplete() {
+    encode_complete_ = true;
+    if (wait_encode_complete_ && decode_complete_) {
+      done(false);
+    }
+  }
   void done(bool reset) {
     if (!done_) {
       done_ = true;
-      encoder_->getStream().removeCallbacks(*this);
+      codec_encoder_->getStream().removeCallbacks(*this);
       parent_.onRequestDone(*this, reset);
     }
   }
 
   CodecClient& parent_;
   ResponseDecoder& inner_;
+  bool wait_encode_complete_ = false;
+  bool decode_complete_ = false;
+  bool encode_complete_ = false;
   bool done_ = false;
 };
 
@@ -81,10 +126,10 @@ RequestEncoder& CodecClient::newStream(ResponseDecoder& decoder) {
   ActiveRequest& ref = *request;
   active_requests_.push_front(std::move(request));
   ref.position_ = active_requests_.begin();
-  ref.encoder_ = &codec_->newStream(ref);
-  ref.encoder_->getStream().addCallbacks(ref);
+  ref.codec_encoder_ = &codec_->newStream(ref);
+  ref.codec_encoder_->getStream().addCallbacks(ref);
   ++total_requests_;
-  return *ref.encoder_;
+  return ref;
 }
 
 void CodecClient::onRequestDone(ActiveRequest& request, bool reset) {
@@ -130,7 +175,7 @@ void CodecClient::onEvent(network::ConnectionEvent event) {
   // party watching the stream (the router, and the ActiveRequest that reports to the pool).
   while (!active_requests_.empty()) {
     ActiveRequest* request = active_requests_.front().get();
-    request->encoder_->getStream().resetStream(StreamResetReason::ConnectionTermination);
+    request->getStream().resetStream(StreamResetReason::ConnectionTermination);
     if (!active_requests_.empty() && active_requests_.front().get() == request) {
       request->onResetStream(StreamResetReason::ConnectionTermination, reason);
     }

@@ -121,6 +121,13 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
     network::Connection& connection = parent_.read_callbacks_->connection();
     stream_info_.downstream_remote_address = connection.remoteAddress();
     stream_info_.downstream_local_address = connection.localAddress();
+    stream_info_.downstream_local_address_restored =
+        connection.streamInfo().downstream_local_address_restored;
+    stream_info_.downstream_ssl = connection.ssl();
+    // The request's filter state sees what the connection's holds (listener and network filters,
+    // what an internal listener received), and shares it upstream with its own entries.
+    stream_info_.filter_state =
+        std::make_shared<stream_info::FilterState>(connection.streamInfo().filter_state);
     const ConnectionManagerConfig& config = *parent_.config_;
     event::Dispatcher& dispatcher = parent_.read_callbacks_->dispatcher();
     if (config.stream_idle_timeout.count() > 0) {
@@ -156,7 +163,13 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
       request_timer_.reset();
     }
     if (awaiting_request_end_) {
-      data.drain(data.length());  // answered already
+      if (tunnel_) {
+        // A CONNECT tunnel whose upstream direction ended: the client's direction still flows
+        // (TCP half-close).
+        filter_manager_.decodeData(data, end_stream);
+      } else {
+        data.drain(data.length());  // answered already
+      }
       if (end_stream) {
         end();
       }
@@ -169,6 +182,9 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
     request_end_seen_ = true;
     request_timer_.reset();
     if (awaiting_request_end_) {
+      if (tunnel_) {
+        filter_manager_.decodeTrailers(std::move(trailers));  // ends the client's direction
+      }
       end();
       return;
     }
@@ -201,7 +217,14 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
     }
     parent_.stats_.downstream_rq_tx_reset.inc();
     stream_info_.setResponseFlag(stream_info::LocalReset);
-    encoder_.getStream().resetStream(StreamResetReason::LocalReset);
+    // RFC 9113 §8.5, as Envoy does: a CONNECT whose upstream connection failed or broke is
+    // reset with CONNECT_ERROR.
+    const bool connect_error =
+        request_headers_ != nullptr && request_headers_->method() == "CONNECT" &&
+        (stream_info_.hasResponseFlag(stream_info::UpstreamConnectionFailure) ||
+         stream_info_.hasResponseFlag(stream_info::UpstreamConnectionTermination));
+    encoder_.getStream().resetStream(connect_error ? StreamResetReason::ConnectError
+                                                   : StreamResetReason::LocalReset);
     // The codec may or may not report our own reset back; end here either way.
     onResetStream(StreamResetReason::LocalReset, "");
   }
@@ -338,6 +361,7 @@ class ConnectionManagerImpl::ActiveStream final : public RequestDecoder,
   bool is_grpc_ = false;
   bool request_end_seen_ = false;
   bool awaiting_request_end_ = false;  // HTTP/2: response sent, request still arriving
+  bool tunnel_ = false;                // a CONNECT answered 2xx
   bool ended_ = false;
   event::TimerPtr idle_timer_;
   event::TimerPtr request_timer_;
@@ -487,6 +511,8 @@ void ConnectionManagerImpl::ActiveStream::encodeHeaders(ResponseHeaderMap& heade
     }
   }
   const uint64_t status = headers.status();
+  tunnel_ =
+      request_headers_ != nullptr && request_headers_->method() == "CONNECT" && status / 100 == 2;
   ConnectionManagerStats& stats = parent_.stats_;
   switch (status / 100) {
     case 1:

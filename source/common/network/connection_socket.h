@@ -92,7 +92,10 @@ class ConnectionSocket {
         direct_remote_address_(std::move(remote)) {}
 
   // For createConnection(): the stream info to give the new connection.
-  stream_info::StreamInfo takeStreamInfo() { return std::move(stream_info_); }
+  stream_info::StreamInfo takeStreamInfo() {
+    stream_info_.downstream_local_address_restored = local_address_restored_;
+    return std::move(stream_info_);
+  }
 
  private:
   address::InstanceConstSharedPtr local_address_;

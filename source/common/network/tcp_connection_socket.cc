@@ -87,6 +87,8 @@ ConnectionPtr TcpConnectionSocket::createConnection(event::Dispatcher& dispatche
   stream_info::StreamInfo info = takeStreamInfo();
   connection->streamInfo().filter_state = std::move(info.filter_state);
   connection->streamInfo().dynamic_metadata = std::move(info.dynamic_metadata);
+  connection->streamInfo().downstream_local_address_restored =
+      info.downstream_local_address_restored;
   return connection;
 }
 

@@ -23,8 +23,8 @@ class DelegatingRouteEntry : public Route, public RouteEntry {
   }
   void finalizeResponseHeaders(http::HeaderMap& response_headers,
                                const http::HeaderMap* request_headers,
-                               const HeaderValueContext& context) const override {
-    route_.finalizeResponseHeaders(response_headers, request_headers, context);
+                               const stream_info::StreamInfo& info) const override {
+    route_.finalizeResponseHeaders(response_headers, request_headers, info);
   }
 
   // RouteEntry
@@ -32,9 +32,9 @@ class DelegatingRouteEntry : public Route, public RouteEntry {
   uint32_t clusterNotFoundResponseCode() const override {
     return entry_.clusterNotFoundResponseCode();
   }
-  void finalizeRequestHeaders(http::HeaderMap& headers, const HeaderValueContext& context,
+  void finalizeRequestHeaders(http::HeaderMap& headers, const stream_info::StreamInfo& info,
                               bool insert_original_path) const override {
-    entry_.finalizeRequestHeaders(headers, context, insert_original_path);
+    entry_.finalizeRequestHeaders(headers, info, insert_original_path);
   }
   std::chrono::milliseconds timeout() const override { return entry_.timeout(); }
   std::optional<std::chrono::milliseconds> idleTimeout() const override {
@@ -57,6 +57,9 @@ class DelegatingRouteEntry : public Route, public RouteEntry {
   bool autoHostRewrite() const override { return entry_.autoHostRewrite(); }
   std::optional<bool> upgradeEnabled(absl::string_view upgrade_type) const override {
     return entry_.upgradeEnabled(upgrade_type);
+  }
+  const std::optional<ConnectConfig>& connectConfig() const override {
+    return entry_.connectConfig();
   }
 
  protected:

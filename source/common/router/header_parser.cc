@@ -55,14 +55,24 @@ absl::StatusOr<HeaderParser> HeaderParser::create(const HeaderValueOptions& head
                                        : HeaderValueOption::OVERWRITE_IF_EXISTS_OR_ADD;
     }
     const bool raw = !option.header().raw_value().empty();
-    auto formatter = HeaderFormatter::create(
-        raw ? option.header().raw_value() : option.header().value(),
-        ConfigUtility::field(option_path, raw ? "header.raw_value" : "header.value"));
-    if (!formatter.ok()) {
-      return formatter.status();
+    const std::string& text = raw ? option.header().raw_value() : option.header().value();
+    // omit_empty_values: Envoy's header formatter drops a missing value instead of writing "-",
+    // so "%REQ(x-missing)%" formats to "" and the header is skipped.
+    auto parsed = formatter::TextFormatter::create(
+        text, ConfigUtility::field(option_path, raw ? "header.raw_value" : "header.value"),
+        /*omit_empty_values=*/true);
+    if (!parsed.ok()) {
+      return parsed.status();
     }
-    parser.headers_to_add_.push_back(Entry{absl::AsciiStrToLower(key), std::move(*formatter),
-                                           action, option.keep_empty_value()});
+    Entry entry{absl::AsciiStrToLower(key), nullptr, std::string(), action,
+                option.keep_empty_value()};
+    if ((*parsed)->isLiteral()) {
+      // No commands: the literal after "%%" unescaping, computed once.
+      entry.literal = (*parsed)->format(formatter::Context{}, stream_info::StreamInfo{});
+    } else {
+      entry.formatter = std::move(*parsed);
+    }
+    parser.headers_to_add_.push_back(std::move(entry));
   }
   for (int i = 0; i < headers_to_remove.size(); ++i) {
     const std::string& name = headers_to_remove.Get(i);
@@ -75,8 +85,8 @@ absl::StatusOr<HeaderParser> HeaderParser::create(const HeaderValueOptions& head
   return parser;
 }
 
-void HeaderParser::evaluateHeaders(http::HeaderMap& headers, const http::HeaderMap* request_headers,
-                                   const HeaderValueContext& context) const {
+void HeaderParser::evaluateHeaders(http::HeaderMap& headers, const formatter::Context& context,
+                                   const stream_info::StreamInfo& info) const {
   // Removing first makes "remove then add" the behaviour of a level that does both.
   for (const std::string& name : headers_to_remove_) {
     headers.remove(name);
@@ -89,7 +99,8 @@ void HeaderParser::evaluateHeaders(http::HeaderMap& headers, const http::HeaderM
   std::vector<std::pair<const std::string*, std::string>> to_overwrite;
   std::vector<std::pair<const std::string*, std::string>> to_add;
   for (const Entry& entry : headers_to_add_) {
-    std::string value = entry.value.format(request_headers, context);
+    std::string value =
+        entry.formatter != nullptr ? entry.formatter->format(context, info) : entry.literal;
     if (value.empty() && !entry.keep_empty_value) {
       continue;
     }

@@ -12,9 +12,9 @@
 
 #include "source/common/http/header_map.h"
 #include "source/common/router/hash_policy.h"
-#include "source/common/router/header_value_context.h"
 #include "source/common/router/request_mirror_policy.h"
 #include "source/common/router/retry_policy.h"
+#include "source/common/stream_info/stream_info.h"
 
 namespace waystone::router {
 
@@ -45,6 +45,14 @@ class DirectResponseEntry {
   virtual std::string newLocation(const http::HeaderMap& request_headers) const = 0;
 };
 
+// A route's CONNECT upgrade with connect_config (RouteAction.UpgradeConfig.ConnectConfig): the
+// router terminates the CONNECT itself and carries the stream's bytes over a raw TCP connection
+// to a host of the route's cluster.
+struct ConnectConfig {
+  // allow_post: a POST is terminated the same way (its body is the TCP payload).
+  bool allow_post = false;
+};
+
 // A route that forwards upstream (`route` action), with the cluster already chosen.
 class RouteEntry {
  public:
@@ -60,7 +68,8 @@ class RouteEntry {
   // and route configuration levels; reversed for levels above the cluster when
   // most_specific_header_mutations_wins), then the host rewrite, then the path rewrite.
   // `insert_original_path` adds x-envoy-original-path when the path is rewritten.
-  virtual void finalizeRequestHeaders(http::HeaderMap& headers, const HeaderValueContext& context,
+  // `info` is the request's StreamInfo, read by the header value formatters.
+  virtual void finalizeRequestHeaders(http::HeaderMap& headers, const stream_info::StreamInfo& info,
                                       bool insert_original_path) const = 0;
 
   // The upstream request timeout: 15 s unless configured; 0 means none.
@@ -85,6 +94,9 @@ class RouteEntry {
   // upgrade_configs: nullopt when the route says nothing about `upgrade_type` (the connection
   // manager's setting applies), else whether it is enabled. Case-insensitive.
   virtual std::optional<bool> upgradeEnabled(absl::string_view upgrade_type) const = 0;
+  // The CONNECT upgrade's connect_config; nullopt when the route has none (a CONNECT is then
+  // forwarded as an HTTP request).
+  virtual const std::optional<ConnectConfig>& connectConfig() const = 0;
 };
 
 // The result of route matching.
@@ -107,10 +119,10 @@ class Route {
       absl::string_view filter_name) const = 0;
 
   // Applies the response header mutations in the same level order as finalizeRequestHeaders().
-  // %REQ()% reads `request_headers` (may be nullptr).
+  // %REQ()% reads `request_headers` (may be nullptr), %RESP()% `response_headers`.
   virtual void finalizeResponseHeaders(http::HeaderMap& response_headers,
                                        const http::HeaderMap* request_headers,
-                                       const HeaderValueContext& context) const = 0;
+                                       const stream_info::StreamInfo& info) const = 0;
 };
 
 using RouteConstSharedPtr = std::shared_ptr<const Route>;

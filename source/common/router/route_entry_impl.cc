@@ -322,6 +322,20 @@ absl::Status RouteEntryImpl::initForward(const RouteActionProto& action, absl::s
                                   absl::StrCat("non-CONNECT upgrade type ", upgrade.upgrade_type(),
                                                " has a connect_config"));
     }
+    if (upgrade.has_connect_config() && type == "connect-udp") {
+      return ConfigUtility::error(ConfigUtility::field(upgrade_path, "connect_config"),
+                                  "CONNECT-UDP termination is not supported");
+    }
+    if (upgrade.has_connect_config()) {
+      const auto& connect = upgrade.connect_config();
+      if (connect.has_proxy_protocol_config()) {
+        return ConfigUtility::error(
+            ConfigUtility::field(ConfigUtility::field(upgrade_path, "connect_config"),
+                                 "proxy_protocol_config"),
+            "PROXY protocol on terminated CONNECT is not supported");
+      }
+      connect_config_ = ConnectConfig{connect.allow_post()};
+    }
   }
 
   // Internal redirects are not implemented: refuse configs that ask for them rather than
@@ -443,7 +457,7 @@ const google::protobuf::Any* RouteEntryImpl::mostSpecificPerFilterConfig(
 }
 
 void RouteEntryImpl::finalizeRequestHeaders(http::HeaderMap& headers,
-                                            const HeaderValueContext& context,
+                                            const stream_info::StreamInfo& info,
                                             bool insert_original_path) const {
   // By default the most specific level is applied first, so the route configuration's values
   // win where levels overwrite the same header; most_specific_header_mutations_wins reverses
@@ -454,8 +468,9 @@ void RouteEntryImpl::finalizeRequestHeaders(http::HeaderMap& headers,
   if (global.mostSpecificHeaderMutationsWins()) {
     std::swap(levels[0], levels[2]);
   }
+  const formatter::Context context{&headers};
   for (const HeaderParser* level : levels) {
-    level->evaluateHeaders(headers, &headers, context);
+    level->evaluateHeaders(headers, context, info);
   }
 
   finalizeHost(headers);
@@ -487,15 +502,16 @@ void RouteEntryImpl::finalizeHost(http::HeaderMap& headers) const {
 
 void RouteEntryImpl::finalizeResponseHeaders(http::HeaderMap& response_headers,
                                              const http::HeaderMap* request_headers,
-                                             const HeaderValueContext& context) const {
+                                             const stream_info::StreamInfo& info) const {
   const CommonConfigImpl& global = vhost_->globalConfig();
   const HeaderParser* levels[] = {&response_headers_, &vhost_->responseHeaderParser(),
                                   &global.responseHeaderParser()};
   if (global.mostSpecificHeaderMutationsWins()) {
     std::swap(levels[0], levels[2]);
   }
+  const formatter::Context context{request_headers, &response_headers};
   for (const HeaderParser* level : levels) {
-    level->evaluateHeaders(response_headers, request_headers, context);
+    level->evaluateHeaders(response_headers, context, info);
   }
 }
 

@@ -59,12 +59,12 @@ class RouteEntryImpl : public Route,
       absl::string_view filter_name) const override;
   void finalizeResponseHeaders(http::HeaderMap& response_headers,
                                const http::HeaderMap* request_headers,
-                               const HeaderValueContext& context) const override;
+                               const stream_info::StreamInfo& info) const override;
 
   // RouteEntry
   const std::string& clusterName() const override { return cluster_name_; }
   uint32_t clusterNotFoundResponseCode() const override { return cluster_not_found_code_; }
-  void finalizeRequestHeaders(http::HeaderMap& headers, const HeaderValueContext& context,
+  void finalizeRequestHeaders(http::HeaderMap& headers, const stream_info::StreamInfo& info,
                               bool insert_original_path) const override;
   std::chrono::milliseconds timeout() const override { return timeout_; }
   std::optional<std::chrono::milliseconds> idleTimeout() const override { return idle_timeout_; }
@@ -86,6 +86,7 @@ class RouteEntryImpl : public Route,
   }
   bool autoHostRewrite() const override { return auto_host_rewrite_; }
   std::optional<bool> upgradeEnabled(absl::string_view upgrade_type) const override;
+  const std::optional<ConnectConfig>& connectConfig() const override { return connect_config_; }
 
   // DirectResponseEntry
   uint32_t responseCode() const override;
@@ -144,6 +145,7 @@ class RouteEntryImpl : public Route,
   std::vector<RequestMirrorPolicy> mirror_policies_;
   std::optional<HashPolicy> hash_policy_;
   absl::flat_hash_map<std::string, bool> upgrades_;  // lower-case type -> enabled
+  std::optional<ConnectConfig> connect_config_;
 
   // Redirect / direct response.
   std::optional<RedirectAction> redirect_;

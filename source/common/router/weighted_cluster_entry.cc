@@ -55,20 +55,20 @@ const google::protobuf::Any* WeightedClusterEntry::mostSpecificPerFilterConfig(
 
 void WeightedClusterEntry::finalizeResponseHeaders(http::HeaderMap& response_headers,
                                                    const http::HeaderMap* request_headers,
-                                                   const HeaderValueContext& context) const {
-  response_headers_.evaluateHeaders(response_headers, request_headers, context);
-  route_.finalizeResponseHeaders(response_headers, request_headers, context);
+                                                   const stream_info::StreamInfo& info) const {
+  response_headers_.evaluateHeaders(response_headers, {request_headers, &response_headers}, info);
+  route_.finalizeResponseHeaders(response_headers, request_headers, info);
 }
 
 void WeightedClusterEntry::finalizeRequestHeaders(http::HeaderMap& headers,
-                                                  const HeaderValueContext& context,
+                                                  const stream_info::StreamInfo& info,
                                                   bool insert_original_path) const {
   // Envoy's order: the cluster's own mutations and host rewrite, then the route's finalization.
-  request_headers_.evaluateHeaders(headers, &headers, context);
+  request_headers_.evaluateHeaders(headers, {&headers}, info);
   if (!host_rewrite_.empty()) {
     headers.setCopy(":authority", host_rewrite_);
   }
-  entry_.finalizeRequestHeaders(headers, context, insert_original_path);
+  entry_.finalizeRequestHeaders(headers, info, insert_original_path);
 }
 
 }  // namespace waystone::router

@@ -36,11 +36,11 @@ class WeightedClusterEntry : public DelegatingRouteEntry {
       absl::string_view filter_name) const override;
   void finalizeResponseHeaders(http::HeaderMap& response_headers,
                                const http::HeaderMap* request_headers,
-                               const HeaderValueContext& context) const override;
+                               const stream_info::StreamInfo& info) const override;
 
   // RouteEntry
   const std::string& clusterName() const override { return cluster_name_; }
-  void finalizeRequestHeaders(http::HeaderMap& headers, const HeaderValueContext& context,
+  void finalizeRequestHeaders(http::HeaderMap& headers, const stream_info::StreamInfo& info,
                               bool insert_original_path) const override;
 
  private:

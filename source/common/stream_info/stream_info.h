@@ -64,6 +64,9 @@ struct StreamInfo {
 
   network::address::InstanceConstSharedPtr downstream_remote_address;
   network::address::InstanceConstSharedPtr downstream_local_address;
+  // The local address is the original destination restored by the original_dst listener filter
+  // (ORIGINAL_DST clusters use it only then: the listener's own address would loop back).
+  bool downstream_local_address_restored = false;
   network::address::InstanceConstSharedPtr upstream_host_address;
   std::string upstream_cluster;
   std::string route_name;

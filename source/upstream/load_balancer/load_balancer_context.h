@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "source/common/network/address.h"
+#include "source/common/stream_info/stream_info.h"
 #include "source/upstream/host.h"
 
 namespace waystone::http {
@@ -37,6 +38,11 @@ class LoadBalancerContext {
   }
   // The request's headers (x-envoy-original-dst-host); valid for the duration of the pick.
   virtual const http::HeaderMap* downstreamHeaders() const { return nullptr; }
+  // The request's stream info (HTTP; null for a TCP proxy) and the downstream connection's,
+  // for original_dst_lb_config.metadata_key (request metadata first, then the connection's)
+  // and for whether the local address was restored by the original_dst listener filter.
+  virtual const stream_info::StreamInfo* requestStreamInfo() const { return nullptr; }
+  virtual const stream_info::StreamInfo* downstreamConnectionStreamInfo() const { return nullptr; }
 };
 
 }  // namespace waystone::upstream::lb

@@ -308,7 +308,7 @@ virtual_hosts:
 TEST(RouteConfigErrorTest, UnknownFormatterCommand) {
   EXPECT_EQ(
       "virtual_hosts[0].routes[0].response_headers_to_add[0].header.value: unknown command "
-      "%NOT_A_COMMAND% in header value \"%NOT_A_COMMAND%\"",
+      "\"%NOT_A_COMMAND%\" at position 0 of \"%NOT_A_COMMAND%\"",
       configError(R"(
 virtual_hosts:
 - name: a
@@ -318,11 +318,12 @@ virtual_hosts:
     route: {cluster: c}
     response_headers_to_add: [{header: {key: x-a, value: '%NOT_A_COMMAND%'}}]
 )"));
-  EXPECT_TRUE(absl::StartsWith(configError(R"(
+  EXPECT_TRUE(
+      absl::StartsWith(configError(R"(
 request_headers_to_add: [{header: {key: x-a, value: '%BAD%'}}]
 virtual_hosts: []
 )"),
-                               "request_headers_to_add[0].header.value: unknown command %BAD%"));
+                       "request_headers_to_add[0].header.value: unknown command \"%BAD%\""));
 }
 
 TEST(RouteConfigErrorTest, RemovingPseudoHeadersOrHost) {

@@ -83,7 +83,7 @@ TEST(RouteEntryTest, WeightedClusterHeadersComeFirst) {
   ASSERT_NE(nullptr, config);
   const RouteConstSharedPtr route = routeFor(*config, request("h", "/"), 0);
   http::HeaderMap headers = request("h", "/");
-  TestHeaderValueContext context;
+  const stream_info::StreamInfo context = testStreamInfo();
   entryFor(route).finalizeRequestHeaders(headers, context, false);
   EXPECT_EQ("ten", headers.getValue("x-cluster"));
   EXPECT_EQ("ten.internal", headers.host());
@@ -237,7 +237,7 @@ virtual_hosts:
   EXPECT_FALSE(health->directResponseEntry()->isRedirect());
   EXPECT_EQ("", health->directResponseEntry()->newLocation(request("h", "/health")));
   http::HeaderMap response{{":status", "200"}};
-  TestHeaderValueContext context;
+  const stream_info::StreamInfo context = testStreamInfo();
   health->finalizeResponseHeaders(response, nullptr, context);
   EXPECT_EQ("text/plain", response.getValue("content-type"));
   const RouteConstSharedPtr other = routeFor(*config, request("h", "/x"));
@@ -276,7 +276,7 @@ virtual_hosts:
   if (route == nullptr || route->routeEntry() == nullptr) {
     return "<no route>";
   }
-  TestHeaderValueContext context;
+  const stream_info::StreamInfo context = testStreamInfo();
   route->routeEntry()->finalizeRequestHeaders(headers, context, true);
   if (out != nullptr) {
     *out = headers;
@@ -369,7 +369,7 @@ virtual_hosts:
   - {match: {prefix: /auto}, route: {cluster: c, auto_host_rewrite: true}}
 )");
   ASSERT_NE(nullptr, config);
-  TestHeaderValueContext context;
+  const stream_info::StreamInfo context = testStreamInfo();
   http::HeaderMap by_header = request("h", "/header");
   by_header.addCopy("x-host", "from.header");
   entryFor(routeFor(*config, by_header)).finalizeRequestHeaders(by_header, context, false);
@@ -421,7 +421,7 @@ TEST(RouteEntryTest, HeaderMutationOrderDefaultLeastSpecificWins) {
   headers.addCopy("x-drop", "1");
   headers.addCopy("x-request-id", "rid");
   const RouteConstSharedPtr route = routeFor(*config, headers);
-  TestHeaderValueContext context;
+  const stream_info::StreamInfo context = testStreamInfo();
   entryFor(route).finalizeRequestHeaders(headers, context, false);
   // Route, then virtual host, then route configuration: the last overwrite wins and appends
   // come in that order (Envoy's documented default).
@@ -443,7 +443,7 @@ TEST(RouteEntryTest, HeaderMutationOrderMostSpecificWins) {
   ASSERT_NE(nullptr, config);
   http::HeaderMap headers = request("h", "/");
   const RouteConstSharedPtr route = routeFor(*config, headers);
-  TestHeaderValueContext context;
+  const stream_info::StreamInfo context = testStreamInfo();
   entryFor(route).finalizeRequestHeaders(headers, context, false);
   EXPECT_EQ("route", headers.getValue("x-level"));
   EXPECT_EQ((std::vector<absl::string_view>{"config", "vhost", "route"}), headers.getAll("x-all"));
@@ -593,7 +593,7 @@ virtual_hosts:
     dynamic = routeFor(*config, headers);
   }
   // The table is gone; the routes handed to in-flight requests still work.
-  TestHeaderValueContext context;
+  const stream_info::StreamInfo context = testStreamInfo();
   http::HeaderMap headers = request("h", "/");
   entryFor(weighted).finalizeRequestHeaders(headers, context, false);
   EXPECT_EQ("yes", headers.getValue("x-vhost"));
@@ -612,6 +612,49 @@ virtual_hosts:
 )");
   ASSERT_NE(nullptr, config);
   EXPECT_EQ("first", routeFor(*config, request("h", "/"))->routeName());
+}
+
+// connect_config on the CONNECT upgrade: kept for the router (CONNECT termination), also through
+// weighted clusters; what Waystone cannot do is refused naming the field.
+TEST(RouteEntryTest, ConnectConfig) {
+  const auto config = mustCreateConfig(R"(
+virtual_hosts:
+- name: v
+  domains: ['*']
+  routes:
+  - match: {connect_matcher: {}}
+    route:
+      weighted_clusters: {clusters: [{name: a, weight: 1}]}
+      upgrade_configs: [{upgrade_type: CONNECT, connect_config: {allow_post: true}}]
+  - match: {prefix: /}
+    route: {cluster: c, upgrade_configs: [{upgrade_type: CONNECT}]}
+)");
+  ASSERT_NE(nullptr, config);
+  http::HeaderMap connect;
+  connect.addCopy(":method", "CONNECT");
+  connect.addCopy(":authority", "10.0.0.1:80");
+  const RouteConstSharedPtr terminated = routeFor(*config, connect);
+  ASSERT_TRUE(entryFor(terminated).connectConfig().has_value());
+  EXPECT_TRUE(entryFor(terminated).connectConfig()->allow_post);
+  EXPECT_EQ("a", entryFor(terminated).clusterName());
+  const RouteConstSharedPtr plain = routeFor(*config, request("h", "/"));
+  EXPECT_FALSE(entryFor(plain).connectConfig().has_value());
+  EXPECT_EQ(true, entryFor(plain).upgradeEnabled("connect"));
+
+  EXPECT_EQ(configError(R"(
+virtual_hosts:
+- name: v
+  domains: ['*']
+  routes:
+  - match: {connect_matcher: {}}
+    route:
+      cluster: c
+      upgrade_configs:
+      - upgrade_type: CONNECT
+        connect_config: {proxy_protocol_config: {version: V2}}
+)"),
+            "virtual_hosts[0].routes[0].route.upgrade_configs[0].connect_config."
+            "proxy_protocol_config: PROXY protocol on terminated CONNECT is not supported");
 }
 
 }  // namespace

@@ -10,9 +10,10 @@
 #include "gtest/gtest.h"
 
 #include "source/common/http/header_map.h"
+#include "source/common/network/address.h"
 #include "source/common/protobuf/utility.h"
-#include "source/common/router/header_value_context.h"
 #include "source/common/router/route_config.h"
+#include "source/common/stream_info/stream_info.h"
 
 namespace waystone::router {
 
@@ -54,20 +55,16 @@ inline http::HeaderMap request(absl::string_view authority, absl::string_view pa
   return headers;
 }
 
-// Fixed stream facts for header formatting.
-class TestHeaderValueContext : public HeaderValueContext {
- public:
-  absl::string_view downstreamRemoteAddress() const override { return remote_address; }
-  absl::string_view downstreamRemoteAddressWithoutPort() const override { return remote_ip; }
-  absl::string_view upstreamHost() const override { return upstream_host; }
-  absl::string_view protocol() const override { return protocol_name; }
-  absl::Time startTime() const override { return start_time; }
-
-  std::string remote_address = "10.1.2.3:45678";
-  std::string remote_ip = "10.1.2.3";
-  std::string upstream_host;
-  std::string protocol_name = "HTTP/1.1";
-  absl::Time start_time = absl::FromUnixMillis(1700000000123);
-};
+// Fixed stream facts for header formatting: client 10.1.2.3:45678 over HTTP/1.1, started at
+// 2023-11-14T22:13:20.123Z, no upstream host yet.
+inline stream_info::StreamInfo testStreamInfo() {
+  stream_info::StreamInfo info;
+  auto remote = network::address::parseIpAndPort("10.1.2.3:45678");
+  EXPECT_TRUE(remote.ok()) << remote.status();
+  info.downstream_remote_address = remote.ok() ? *remote : nullptr;
+  info.protocol = "HTTP/1.1";
+  info.start_time = absl::ToChronoTime(absl::FromUnixMillis(1700000000123));
+  return info;
+}
 
 }  // namespace waystone::router

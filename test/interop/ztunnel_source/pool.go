@@ -285,8 +285,8 @@ func (p *pool) openOnce(authority, forwardedFor string) (*tunnel, error) {
 		p.release(conn)
 		wrapped := fmt.Errorf("CONNECT %s via %s (connection %d): %w", authority, p.waypoint, conn.id, err)
 		if strings.Contains(err.Error(), "tls: ") {
-			// With TLS 1.3 the server checks the client certificate after the client has
-			// finished its handshake, so a refused certificate shows up here, as an alert.
+			// A TLS alert after the connection was established (dial() already catches a
+			// refusal of our certificate; this covers later ones).
 			return nil, &handshakeError{wrapped}
 		}
 		return nil, wrapped

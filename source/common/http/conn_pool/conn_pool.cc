@@ -1,7 +1,7 @@
 #include "source/common/http/conn_pool/conn_pool.h"
 
 #include "source/common/common/logger.h"
-#include "source/common/network/connection_impl.h"
+#include "source/upstream/upstream_connection.h"
 
 namespace waystone::http {
 
@@ -97,8 +97,9 @@ Cancellable* ConnPool::newStream(ResponseDecoder& decoder, PoolCallbacks& callba
 }
 
 void ConnPool::createConnection() {
-  auto connection = network::createClientConnection(dispatcher_, host_->address(), nullptr,
-                                                    cluster_->createTransportSocket());
+  // Pools are per host, so an internal host's passthrough metadata is right for every
+  // connection; filter state is per request and is not passed on pooled connections.
+  auto connection = upstream::createUpstreamConnection(dispatcher_, *host_, *cluster_, nullptr);
   connection->setBufferLimits(cluster_->perConnectionBufferLimitBytes());
   Http2Settings http2;
   http2.max_concurrent_streams = cluster_->http2MaxConcurrentStreams();

@@ -415,6 +415,13 @@ void ConnectionImpl::finalizeStream(StreamImpl& stream) {
   if (stream.finalized_) {
     return;
   }
+  // A client stream that ends before our END_STREAM went out (the server answered in full, then
+  // reset the stream, e.g. RST_STREAM(NO_ERROR) per RFC 9113 §8.1) is not complete for whoever
+  // still watches it: a CONNECT tunnel still uploading hears a reset instead of losing its stream
+  // unannounced. Plain requests let go of their stream when the response ended.
+  if (!is_server_ && !stream.local_end_sent_ && !stream.reset_notified_) {
+    stream.runResetCallbacks(StreamResetReason::RemoteReset, "http2.remote_reset");
+  }
   stream.finalized_ = true;
   if (stream.stream_id_ > 0) {
     streams_by_id_.erase(stream.stream_id_);

@@ -228,8 +228,13 @@ void InternalConnectionImpl::deliver() {
     return;
   }
   read_eof_delivered_ = end_stream;
+  delivering_ = true;
   read_callback_->onData(read_buffer_, end_stream);
+  delivering_ = false;
   if (state_ == State::Closed) {
+    // Closed from inside onData(): the reader was still parsing read_buffer_ then, so its
+    // leftovers are dropped only now.
+    read_buffer_.drain(read_buffer_.length());
     return;
   }
   // The reader drained what it consumed: the writer may be below its low watermark now.
@@ -273,8 +278,12 @@ void InternalConnectionImpl::closeNow(ConnectionEvent event) {
                eventName(event), bytes_read_, bytes_written_);
   state_ = State::Closed;
   deferred_timer_->disableTimer();
-  // Unread input is nobody's any more; what we wrote stays in the pipe for the peer.
-  read_buffer_.drain(read_buffer_.length());
+  // Unread input is nobody's any more; what we wrote stays in the pipe for the peer. Not while
+  // the reader is inside onData() with this very buffer (a codec closing the connection from a
+  // parse callback): deliver() drops it when onData() returns.
+  if (!delivering_) {
+    read_buffer_.drain(read_buffer_.length());
+  }
   pipe_->detach(side_);
   raiseToCallbacks(event);
 }

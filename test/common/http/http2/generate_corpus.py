@@ -218,7 +218,7 @@ def client_seeds():
                                                       frame(DATA, 0, 3, b"x"))
     # Push is refused once our SETTINGS (ENABLE_PUSH 0) are acknowledged.
     # The GET's response ends after the GOAWAY, so the next request (started from the response
-    # callback) is never sent: nghttp2 reports it through on_frame_not_send.
+    # callback) is never sent: nghttp2 closes it (on_stream_close) and the decoder sees a reset.
     c["valid_client_request_after_goaway"] = seed(CLIENT, 0,
                                                   frame(GOAWAY, 0, 0, struct.pack(">II", 3, 0)) +
                                                   frame(HEADERS, END_HEADERS | END_STREAM, 1, ok) +

@@ -30,8 +30,10 @@ absl::StatusOr<std::vector<Mutation>> parseMutations(
         return absl::InvalidArgumentError(absl::StrCat(
             item, ".append.header.key: pseudo-headers and host cannot be mutated here"));
       }
-      auto value = ::waystone::router::HeaderFormatter::create(
-          option.header().value(), absl::StrCat(item, ".append.header.value"));
+      // omit_empty_values: a missing value is "" rather than the access log's "-" (Envoy).
+      auto value = formatter::TextFormatter::create(option.header().value(),
+                                                    absl::StrCat(item, ".append.header.value"),
+                                                    /*omit_empty_values=*/true);
       if (!value.ok()) {
         return value.status();
       }

@@ -7,12 +7,13 @@
 #include "absl/status/statusor.h"
 #include "envoy/extensions/filters/http/header_mutation/v3/header_mutation.pb.h"
 
+#include "source/common/formatter/text_formatter.h"
 #include "source/common/http/filter.h"
-#include "source/common/router/header_formatter.h"
 
 namespace waystone::extensions::http_filters::header_mutation {
 
-// One mutation: remove a header, or set/append a value (a formatter string).
+// One mutation: remove a header, or set/append a value (a substitution format string, evaluated
+// as Envoy's header formatter does: a command with no value contributes nothing).
 struct Mutation {
   enum class Action {
     Remove,
@@ -22,8 +23,10 @@ struct Mutation {
     OverwriteIfExists
   };
   Action action = Action::AppendIfExistsOrAdd;
-  std::string key;  // lower case
-  std::optional<::waystone::router::HeaderFormatter> value;
+  // Lower case.
+  std::string key;
+  // Null for Remove.
+  std::unique_ptr<const formatter::TextFormatter> value;
   bool keep_empty_value = false;
 };
 

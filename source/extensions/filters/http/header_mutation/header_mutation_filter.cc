@@ -1,22 +1,19 @@
 #include "source/extensions/filters/http/header_mutation/header_mutation_filter.h"
 
-#include "source/extensions/filters/http/common/stream_info_header_value_context.h"
-
 namespace waystone::extensions::http_filters::header_mutation {
 
 void HeaderMutationFilter::apply(const std::vector<Mutation>& mutations, http::HeaderMap& headers,
-                                 const http::HeaderMap* request_headers,
+                                 const formatter::Context& context,
                                  const stream_info::StreamInfo& info) {
   if (mutations.empty()) {
     return;
   }
-  const StreamInfoHeaderValueContext context(info);
   for (const Mutation& m : mutations) {
     if (m.action == Mutation::Action::Remove) {
       headers.remove(m.key);
       continue;
     }
-    const std::string value = m.value->format(request_headers, context);
+    const std::string value = m.value->format(context, info);
     if (value.empty() && !m.keep_empty_value) {
       continue;  // Envoy skips empty values unless asked to keep them
     }
@@ -46,7 +43,8 @@ void HeaderMutationFilter::apply(const std::vector<Mutation>& mutations, http::H
 http::FilterHeadersStatus HeaderMutationFilter::decodeHeaders(http::RequestHeaderMap& headers,
                                                               bool) {
   request_headers_ = &headers;
-  apply(config_->requestMutations(), headers, &headers, decoder_callbacks_->streamInfo());
+  apply(config_->requestMutations(), headers, formatter::Context{&headers},
+        decoder_callbacks_->streamInfo());
   // Routing reads headers: a mutation may change the route.
   if (!config_->requestMutations().empty()) {
     decoder_callbacks_->clearRouteCache();
@@ -56,7 +54,8 @@ http::FilterHeadersStatus HeaderMutationFilter::decodeHeaders(http::RequestHeade
 
 http::FilterHeadersStatus HeaderMutationFilter::encodeHeaders(http::ResponseHeaderMap& headers,
                                                               bool) {
-  apply(config_->responseMutations(), headers, request_headers_, encoder_callbacks_->streamInfo());
+  apply(config_->responseMutations(), headers, formatter::Context{request_headers_, &headers},
+        encoder_callbacks_->streamInfo());
   return http::FilterHeadersStatus::Continue;
 }
 

@@ -19,9 +19,11 @@ class HeaderMutationFilter final : public http::PassThroughFilter {
   http::FilterHeadersStatus encodeHeaders(http::ResponseHeaderMap& headers,
                                           bool end_stream) override;
 
-  // Applies `mutations` to `headers`; `request_headers` feeds %REQ()% (may be null).
+  // Applies `mutations` to `headers` in order. `context` feeds %REQ()% / %RESP()%: {&headers} on
+  // the request path, {request headers (may be null), &headers} on the response path. `info` is
+  // the stream's (its filter state falls back to the connection's).
   static void apply(const std::vector<Mutation>& mutations, http::HeaderMap& headers,
-                    const http::HeaderMap* request_headers, const stream_info::StreamInfo& info);
+                    const formatter::Context& context, const stream_info::StreamInfo& info);
 
  private:
   const HeaderMutationConfigConstSharedPtr config_;

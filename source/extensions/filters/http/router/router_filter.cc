@@ -2,9 +2,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 #include "source/common/common/logger.h"
-#include "source/extensions/filters/http/common/stream_info_header_value_context.h"
 #include "source/extensions/filters/http/router/shadow_writer.h"
 
 namespace waystone::extensions::http_filters::router {
@@ -104,6 +104,18 @@ http::FilterHeadersStatus RouterFilter::decodeHeaders(http::RequestHeaderMap& he
   }
   callbacks_->streamInfo().upstream_cluster = cluster_->info().name();
 
+  const bool is_connect = headers.method() == "CONNECT";
+  if (is_connect && route_entry_->upgradeEnabled("CONNECT") == std::optional<bool>(false)) {
+    // The route turns off what the connection manager allows (Envoy answers 403 too).
+    callbacks_->sendLocalReply(403, "", nullptr, std::nullopt, "upgrade_failed");
+    return http::FilterHeadersStatus::StopIteration;
+  }
+  // Envoy's CONNECT termination: the route's CONNECT upgrade has connect_config (allow_post:
+  // a POST too). A CONNECT without it goes through the HTTP pool as an HTTP request.
+  if (const auto& connect_config = route_entry_->connectConfig(); connect_config.has_value()) {
+    tunnel_ = is_connect || (connect_config->allow_post && headers.method() == "POST");
+  }
+
   // Timeouts: the route's, unless the (trusted) request asks otherwise.
   timeout_ = route_entry_->timeout();
   uint64_t header_ms = 0;
@@ -117,14 +129,17 @@ http::FilterHeadersStatus RouterFilter::decodeHeaders(http::RequestHeaderMap& he
   headers.remove("x-envoy-upstream-rq-timeout-ms");
   headers.remove("x-envoy-upstream-rq-per-try-timeout-ms");
 
-  retry_state_.emplace(route_entry_->retryPolicy(), headers);
-  retry_buffering_ = retry_state_->enabled();
+  if (!tunnel_) {
+    // A tunnel is never retried: its bytes cannot be replayed once they flow.
+    retry_state_.emplace(route_entry_->retryPolicy(), headers);
+    retry_buffering_ = retry_state_->enabled();
+  }
   headers.remove("x-envoy-retry-on");
   headers.remove("x-envoy-retry-grpc-on");
   headers.remove("x-envoy-max-retries");
 
-  const StreamInfoHeaderValueContext context(callbacks_->streamInfo());
-  route_entry_->finalizeRequestHeaders(headers, context, !config_->suppress_envoy_headers);
+  route_entry_->finalizeRequestHeaders(headers, callbacks_->streamInfo(),
+                                       !config_->suppress_envoy_headers);
   if (!config_->suppress_envoy_headers && timeout_.count() > 0) {
     headers.setCopy("x-envoy-expected-rq-timeout-ms",
                     absl::StrCat((per_try_timeout_.count() > 0 && per_try_timeout_ < timeout_)
@@ -134,6 +149,10 @@ http::FilterHeadersStatus RouterFilter::decodeHeaders(http::RequestHeaderMap& he
   if (end_stream && timeout_.count() > 0) {
     global_timer_ = callbacks_->dispatcher().createTimer([this] { onGlobalTimeout(); });
     global_timer_->enableTimer(timeout_);
+  }
+  if (tunnel_) {
+    startTunnel();
+    return http::FilterHeadersStatus::StopIteration;
   }
   // Before the attempt: the mirror gets the headers as finalized for the route, without the
   // per-attempt changes (auto_host_rewrite, x-envoy-attempt-count).
@@ -242,6 +261,96 @@ void RouterFilter::onUpstreamReady(UpstreamRequest& request, http::RequestEncode
   }
 }
 
+void RouterFilter::startTunnel() {
+  ++attempts_;
+  upstream::HostConstSharedPtr host = cluster_->chooseHost(this);
+  if (host == nullptr) {
+    cluster_->info().stats().upstream_cx_none_healthy.inc();
+    localReply(503, "no healthy upstream", "no_healthy_upstream", stream_info::NoHealthyUpstream);
+    return;
+  }
+  attempted_hosts_.push_back(host);
+  callbacks_->streamInfo().upstream_host_address = host->address();
+  tcp_upstream_ = std::make_unique<TcpUpstreamRequest>(*this, callbacks_->dispatcher(),
+                                                       std::move(host), cluster_->cluster());
+  for (uint32_t i = 0; i < downstream_above_watermark_; ++i) {
+    tcp_upstream_->readDisable(true);
+  }
+  // The request's filter state (its parent is the connection's): what it shares with the
+  // upstream reaches an internal listener.
+  const TcpUpstreamRequest::StartResult result =
+      tcp_upstream_->start(callbacks_->streamInfo().filter_state.get());
+  if (result != TcpUpstreamRequest::StartResult::Started) {
+    tcp_upstream_.reset();  // nothing was opened, and we are not inside its callbacks
+    retryOrFail(http::StreamResetReason::Overflow, "", false, true, false);
+  }
+}
+
+void RouterFilter::onTcpUpstreamConnected() {
+  WAYSTONE_LOG(debug, router, "[stream %d] CONNECT to %s established", callbacks_->streamId(),
+               tcp_upstream_->host()->address()->asString());
+  // What the client sent while we connected, and its end if it came (trailers end it too).
+  if (request_body_.length() > 0 || downstream_end_stream_) {
+    tcp_upstream_->write(request_body_, downstream_end_stream_);
+  }
+  if (downstream_paused_) {
+    downstream_paused_ = false;
+    callbacks_->onDecoderFilterBelowWriteBufferLowWatermark();
+  }
+  if (auto* detector = cluster_->outlierDetector(); detector != nullptr) {
+    detector->reportHttpResult(*tcp_upstream_->host(), 200);
+  }
+  // As Envoy's TCP upstream: a synthesized 200 (headers only) completes the CONNECT handshake;
+  // from now on the response body is the host's bytes.
+  auto headers = std::make_unique<http::ResponseHeaderMap>();
+  headers->setCopy(":status", "200");
+  response_started_ = true;
+  countResponseCode(200);
+  decorateResponseHeaders(*headers, tcp_upstream_->startTime());
+  callbacks_->encodeHeaders(std::move(headers), false, "via_upstream");
+}
+
+void RouterFilter::onTcpUpstreamData(buffer::Instance& data, bool end_stream) {
+  if (end_stream) {
+    tunnel_upstream_ended_ = true;
+    onResponseComplete();
+  }
+  callbacks_->encodeData(data, end_stream);
+}
+
+void RouterFilter::onTcpUpstreamConnectFailure(absl::string_view details) {
+  if (auto* detector = cluster_->outlierDetector(); detector != nullptr) {
+    detector->reportConnectFailure(*tcp_upstream_->host());
+  }
+  // No retries for CONNECT (retry_state_ is unset): a 503 with UF.
+  retryOrFail(http::StreamResetReason::ConnectionFailure, details, true, false, false);
+}
+
+void RouterFilter::onTcpUpstreamClosed() {
+  if (tunnel_upstream_ended_ && downstream_end_stream_) {
+    return;  // both directions ended: the stream is ending anyway
+  }
+  // The host reset the connection (or closed it while the client still had bytes for it): the
+  // client's stream is reset, as Envoy does after the response started (HTTP/2 RST_STREAM).
+  WAYSTONE_LOG(debug, router, "[stream %d] CONNECT upstream closed before the tunnel ended",
+               callbacks_->streamId());
+  config_->stats.rq_reset_after_downstream_response_started.inc();
+  callbacks_->streamInfo().setResponseFlag(stream_info::UpstreamConnectionTermination);
+  callbacks_->streamInfo().response_code_details =
+      "upstream_reset_after_response_started{connection_termination}";
+  global_timer_.reset();
+  resetUpstream();
+  callbacks_->resetStream();
+}
+
+void RouterFilter::onTcpUpstreamAboveWriteBufferHighWatermark() {
+  callbacks_->onDecoderFilterAboveWriteBufferHighWatermark();
+}
+
+void RouterFilter::onTcpUpstreamBelowWriteBufferLowWatermark() {
+  callbacks_->onDecoderFilterBelowWriteBufferLowWatermark();
+}
+
 // Sends what the router holds of the body: a copy when a retry may need it again.
 void RouterFilter::sendRequestBody(UpstreamRequest& request) {
   const bool end = downstream_end_stream_ && request_trailers_ == nullptr;
@@ -277,6 +386,21 @@ http::FilterDataStatus RouterFilter::decodeData(buffer::Instance& data, bool end
   if (end_stream && timeout_.count() > 0 && global_timer_ == nullptr) {
     global_timer_ = callbacks_->dispatcher().createTimer([this] { onGlobalTimeout(); });
     global_timer_->enableTimer(timeout_);
+  }
+  if (tunnel_) {
+    if (tcp_upstream_ != nullptr && tcp_upstream_->connected()) {
+      tcp_upstream_->write(data, end_stream);
+    } else {
+      // Still connecting: keep the bytes (and the end) for onTcpUpstreamConnected(), and stop
+      // reading the client beyond the buffer limit.
+      request_body_.move(data);
+      if (request_body_.length() > callbacks_->decoderBufferLimit() && !downstream_paused_) {
+        downstream_paused_ = true;
+        callbacks_->onDecoderFilterAboveWriteBufferHighWatermark();
+      }
+    }
+    data.drain(data.length());
+    return http::FilterDataStatus::StopIterationNoBuffer;
   }
   if (retry_buffering_) {
     if (request_body_.length() + data.length() > callbacks_->decoderBufferLimit()) {
@@ -319,6 +443,14 @@ http::FilterTrailersStatus RouterFilter::decodeTrailers(http::RequestTrailerMap&
   if (timeout_.count() > 0 && global_timer_ == nullptr) {
     global_timer_ = callbacks_->dispatcher().createTimer([this] { onGlobalTimeout(); });
     global_timer_->enableTimer(timeout_);
+  }
+  if (tunnel_) {
+    // Trailers cannot cross a TCP connection: they only end the client's direction.
+    if (tcp_upstream_ != nullptr && tcp_upstream_->connected()) {
+      buffer::OwnedImpl none;
+      tcp_upstream_->write(none, true);
+    }
+    return http::FilterTrailersStatus::StopIteration;
   }
   if (upstream_request_ != nullptr && upstream_request_->ready()) {
     upstream_request_->encodeTrailers(trailers);
@@ -369,7 +501,16 @@ void RouterFilter::onUpstreamHeaders(UpstreamRequest& request, http::ResponseHea
     stats.upstream_rq_retry_success.inc();
   }
   response_started_ = true;
-  const uint64_t status = headers->status();
+  countResponseCode(headers->status());
+  decorateResponseHeaders(*headers, request.startTime());
+  if (end_stream) {
+    onResponseComplete();
+  }
+  callbacks_->encodeHeaders(std::move(headers), end_stream, "via_upstream");
+}
+
+void RouterFilter::countResponseCode(uint64_t status) {
+  const upstream::ClusterStats& stats = cluster_->info().stats();
   switch (status / 100) {
     case 1:
       stats.upstream_rq_1xx.inc();
@@ -387,20 +528,19 @@ void RouterFilter::onUpstreamHeaders(UpstreamRequest& request, http::ResponseHea
       stats.upstream_rq_5xx.inc();
       break;
   }
+}
+
+void RouterFilter::decorateResponseHeaders(http::ResponseHeaderMap& headers,
+                                           std::chrono::steady_clock::time_point start) {
   if (!config_->suppress_envoy_headers) {
     const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - request.startTime());
-    headers->setCopy("x-envoy-upstream-service-time", absl::StrCat(elapsed.count()));
+        std::chrono::steady_clock::now() - start);
+    headers.setCopy("x-envoy-upstream-service-time", absl::StrCat(elapsed.count()));
     if (route_->virtualHost().includeAttemptCountInResponse()) {
-      headers->setCopy("x-envoy-attempt-count", absl::StrCat(attempts_));
+      headers.setCopy("x-envoy-attempt-count", absl::StrCat(attempts_));
     }
   }
-  const StreamInfoHeaderValueContext context(callbacks_->streamInfo());
-  route_->finalizeResponseHeaders(*headers, request_headers_, context);
-  if (end_stream) {
-    onResponseComplete();
-  }
-  callbacks_->encodeHeaders(std::move(headers), end_stream, "via_upstream");
+  route_->finalizeResponseHeaders(headers, request_headers_, callbacks_->streamInfo());
 }
 
 void RouterFilter::onUpstreamData(buffer::Instance& data, bool end_stream) {
@@ -482,8 +622,13 @@ void RouterFilter::retryOrFail(http::StreamResetReason reason, absl::string_view
   const std::string body = absl::StrCat(
       "upstream connect error or disconnect/reset before headers. reset reason: ", reason_text,
       details.empty() ? "" : ", transport failure reason: ", details);
-  localReply(503, body, absl::StrCat("upstream_reset_before_response_started{", reason_text, "}"),
-             flag);
+  // Envoy's response code details never contain spaces (StreamInfo replaces them with '_').
+  localReply(
+      503, body,
+      absl::StrReplaceAll(absl::StrCat("upstream_reset_before_response_started{", reason_text,
+                                       details.empty() ? "" : ",", details, "}"),
+                          {{" ", "_"}}),
+      flag);
 }
 
 void RouterFilter::scheduleRetry() {
@@ -502,6 +647,9 @@ void RouterFilter::onGlobalTimeout() {
   cluster_->info().stats().upstream_rq_timeout.inc();
   if (upstream_request_ != nullptr && upstream_request_->host() != nullptr) {
     upstream_request_->host()->stats().rq_timeout.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (tcp_upstream_ != nullptr) {
+    tcp_upstream_->host()->stats().rq_timeout.fetch_add(1, std::memory_order_relaxed);
   }
   resetUpstream();
   if (retry_timer_ != nullptr) {
@@ -531,6 +679,17 @@ void RouterFilter::onPerTryTimeout(UpstreamRequest& request) {
 }
 
 void RouterFilter::resetUpstream() {
+  if (tcp_upstream_ != nullptr) {
+    // A tunnel ended well when both directions did: its last bytes (the client's end) may still
+    // be on their way out, and are flushed before the connection closes.
+    tcp_upstream_->abandon(tunnel_upstream_ended_ && downstream_end_stream_);
+    auto* managers = config_->cluster_managers.forDispatcher(callbacks_->dispatcher());
+    if (tcp_upstream_->flushing() && managers != nullptr) {
+      TcpUpstreamLinger::get(*managers, callbacks_->dispatcher()).add(std::move(tcp_upstream_));
+    } else {
+      callbacks_->dispatcher().deferredDelete(std::move(tcp_upstream_));
+    }
+  }
   if (upstream_request_ != nullptr) {
     upstream_request_->abandon();
     // May be inside its callback: free it after this loop turn.
@@ -547,6 +706,9 @@ void RouterFilter::onAboveWriteBufferHighWatermark() {
   if (upstream_request_ != nullptr) {
     upstream_request_->readDisable(true);
   }
+  if (tcp_upstream_ != nullptr) {
+    tcp_upstream_->readDisable(true);
+  }
 }
 
 void RouterFilter::onBelowWriteBufferLowWatermark() {
@@ -556,6 +718,9 @@ void RouterFilter::onBelowWriteBufferLowWatermark() {
   --downstream_above_watermark_;
   if (upstream_request_ != nullptr) {
     upstream_request_->readDisable(false);
+  }
+  if (tcp_upstream_ != nullptr) {
+    tcp_upstream_->readDisable(false);
   }
 }
 
@@ -600,9 +765,8 @@ uint32_t RouterFilter::hostSelectionRetryCount() const {
   return route_entry_ == nullptr ? 0 : route_entry_->retryPolicy().hostSelectionMaxAttempts();
 }
 
-// ORIGINAL_DST's destination. TODO(original_dst listener filter): Envoy uses the local address
-// only when it was restored (localAddressRestored()); pass that through once it reaches the
-// stream info, so that an unrestored address (the listener's own) gives no host instead of a loop.
+// ORIGINAL_DST's destination; used only when the original_dst listener filter restored it
+// (downstream_local_address_restored in the stream info), as Envoy does.
 network::address::InstanceConstSharedPtr RouterFilter::downstreamLocalAddress() const {
   return callbacks_ == nullptr ? nullptr : callbacks_->streamInfo().downstream_local_address;
 }

@@ -11,6 +11,7 @@
 #include "source/extensions/filters/http/router/mirror_request.h"
 #include "source/extensions/filters/http/router/retry_state.h"
 #include "source/extensions/filters/http/router/router_config.h"
+#include "source/extensions/filters/http/router/tcp_upstream_request.h"
 #include "source/extensions/filters/http/router/upstream_request.h"
 #include "source/upstream/load_balancer/load_balancer_context.h"
 
@@ -20,10 +21,13 @@ namespace waystone::extensions::http_filters::router {
 // upstream through the worker's connection pool, and streams the response back. Owns retries
 // (retry_policy, x-envoy-retry-on), timeouts (route timeout, per_try_timeout), request mirroring
 // (request_mirror_policies, through the worker's ShadowWriter) and the upstream half of flow
-// control.
+// control. A CONNECT to a route whose CONNECT upgrade has connect_config is terminated here
+// (Envoy's TCP upstream): no HTTP pool, one raw connection per stream (TcpUpstreamRequest),
+// answered 200 once connected, then bytes both ways as the request and response bodies.
 class RouterFilter final : public http::StreamDecoderFilter,
                            public http::DownstreamWatermarkCallbacks,
-                           public upstream::lb::LoadBalancerContext {
+                           public upstream::lb::LoadBalancerContext,
+                           public TcpUpstreamCallbacks {
  public:
   explicit RouterFilter(RouterConfigConstSharedPtr config) : config_(std::move(config)) {}
   ~RouterFilter() override;
@@ -48,6 +52,14 @@ class RouterFilter final : public http::StreamDecoderFilter,
   uint32_t hostSelectionRetryCount() const override;
   network::address::InstanceConstSharedPtr downstreamLocalAddress() const override;
   const http::RequestHeaderMap* downstreamHeaders() const override { return request_headers_; }
+  const stream_info::StreamInfo* requestStreamInfo() const override {
+    return callbacks_ == nullptr ? nullptr : &callbacks_->streamInfo();
+  }
+  // The request's stream info carries the connection's restored-address flag (the HCM copies
+  // it), which is what ORIGINAL_DST needs from the connection here.
+  const stream_info::StreamInfo* downstreamConnectionStreamInfo() const override {
+    return requestStreamInfo();
+  }
 
   // From the current UpstreamRequest.
   void onUpstreamReady(UpstreamRequest& request, http::RequestEncoder& encoder);
@@ -64,8 +76,24 @@ class RouterFilter final : public http::StreamDecoderFilter,
   void onUpstreamBelowWriteBufferLowWatermark();
   const upstream::Cluster& cluster() const { return cluster_->info(); }
 
+  // TcpUpstreamCallbacks: the terminated CONNECT's connection.
+  void onTcpUpstreamConnected() override;
+  void onTcpUpstreamData(buffer::Instance& data, bool end_stream) override;
+  void onTcpUpstreamConnectFailure(absl::string_view details) override;
+  void onTcpUpstreamClosed() override;
+  void onTcpUpstreamAboveWriteBufferHighWatermark() override;
+  void onTcpUpstreamBelowWriteBufferLowWatermark() override;
+
  private:
   void startAttempt();
+  // CONNECT termination: picks a host and opens the raw connection (no retries).
+  void startTunnel();
+  // upstream_rq_<N>xx for a response status.
+  void countResponseCode(uint64_t status);
+  // x-envoy-upstream-service-time, x-envoy-attempt-count and the route's response header
+  // mutations, on a response from an upstream attempt that started at `start`.
+  void decorateResponseHeaders(http::ResponseHeaderMap& headers,
+                               std::chrono::steady_clock::time_point start);
   void onGlobalTimeout();
   void onPerTryTimeout(UpstreamRequest& request);
   void retryOrFail(http::StreamResetReason reason, absl::string_view details, bool connect_failure,
@@ -90,6 +118,10 @@ class RouterFilter final : public http::StreamDecoderFilter,
   upstream::ThreadLocalCluster* cluster_ = nullptr;
   std::optional<RetryState> retry_state_;
   UpstreamRequestPtr upstream_request_;
+  // CONNECT termination: set for the stream's life once decodeHeaders() chose it.
+  bool tunnel_ = false;
+  TcpUpstreamRequestPtr tcp_upstream_;
+  bool tunnel_upstream_ended_ = false;  // the host half-closed: the response has ended
   std::vector<upstream::HostConstSharedPtr> attempted_hosts_;
   // Mirrors still receiving the request; owned by the worker's ShadowWriter. Cleared once the
   // request has ended: from then on a mirror lives on its own.

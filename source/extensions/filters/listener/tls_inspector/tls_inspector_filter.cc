@@ -1,5 +1,6 @@
 #include "source/extensions/filters/listener/tls_inspector/tls_inspector_filter.h"
 
+#include "absl/strings/ascii.h"
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 
@@ -25,7 +26,9 @@ SSL_CTX* inspectorContext() {
               len >= 5 && ext[2] == TLSEXT_NAMETYPE_host_name) {
             const size_t name_len = (static_cast<size_t>(ext[3]) << 8) | ext[4];
             if (5 + name_len <= len) {
-              hello->server_name.assign(reinterpret_cast<const char*>(ext + 5), name_len);
+              // Host names are case-insensitive; matchers compare lower case.
+              hello->server_name = absl::AsciiStrToLower(
+                  absl::string_view(reinterpret_cast<const char*>(ext + 5), name_len));
             }
           }
           // ALPN: list length (2), then length-prefixed (1) protocol names.
