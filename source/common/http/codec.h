@@ -125,6 +125,9 @@ class ConnectionCallbacks {
   virtual ~ConnectionCallbacks() = default;
   // The peer announced it will stop (HTTP/2 GOAWAY).
   virtual void onGoAway() {}
+  // The peer's SETTINGS arrived (HTTP/2; the first completes its connection preface): limits
+  // such as ClientConnection::maxConcurrentStreams() may have changed.
+  virtual void onSettings() {}
 };
 
 class Connection {
@@ -161,6 +164,9 @@ class ClientConnection : public virtual Connection {
   // The connection cannot carry another request (HTTP/1: the peer said "connection: close", or a
   // request was reset mid-way, leaving the framing unknown).
   virtual bool shouldCloseConnection() const { return false; }
+  // How many streams the peer lets us have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS:
+  // unlimited until its SETTINGS say otherwise). HTTP/1 carries one request at a time anyway.
+  virtual uint64_t maxConcurrentStreams() const { return UINT64_MAX; }
 };
 using ClientConnectionPtr = std::unique_ptr<ClientConnection>;
 

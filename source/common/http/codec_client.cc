@@ -160,8 +160,14 @@ void CodecClient::close() {
 
 void CodecClient::onEvent(network::ConnectionEvent event) {
   if (event == network::ConnectionEvent::Connected) {
-    connected_ = true;
-    callbacks_.onConnected(*this);
+    transport_connected_ = true;
+    // HTTP/2: wait for the peer's SETTINGS (sent first thing by every server, so half a round
+    // trip at most), so that no stream is opened beyond its MAX_CONCURRENT_STREAMS; nghttp2
+    // would hold such a stream back, and a tunnel would wait for another to end.
+    if (protocol_ != Protocol::Http2 || settings_received_) {
+      connected_ = true;
+      callbacks_.onConnected(*this);
+    }
     return;
   }
   if (closed_) {
@@ -232,6 +238,27 @@ void CodecClient::write(buffer::Instance& data, bool end_stream) {
 void CodecClient::readDisable(bool disable) { connection_->readDisable(disable); }
 
 uint32_t CodecClient::bufferLimit() const { return connection_->bufferLimit(); }
+
+void CodecClient::onSettings() {
+  if (closed_) {
+    return;
+  }
+  if (!settings_received_) {
+    settings_received_ = true;
+    if (transport_connected_ && !connected_) {
+      connected_ = true;
+      callbacks_.onConnected(*this);
+    }
+    return;
+  }
+  if (connected_) {
+    callbacks_.onSettingsChanged(*this);
+  }
+}
+
+uint64_t CodecClient::maxConcurrentStreams() const {
+  return codec_ == nullptr ? UINT64_MAX : codec_->maxConcurrentStreams();
+}
 
 void CodecClient::onGoAway() {
   remote_goaway_ = true;

@@ -19,6 +19,8 @@ class CodecClient;
 class CodecClientCallbacks {
  public:
   virtual ~CodecClientCallbacks() = default;
+  // The connection can take requests: connected, and for HTTP/2 the peer's SETTINGS arrived, so
+  // its stream limit is known before any stream is opened.
   virtual void onConnected(CodecClient& client) = 0;
   // The connection closed (or failed to connect: `connected` false).
   virtual void onClose(CodecClient& client, bool connected, absl::string_view reason) = 0;
@@ -26,6 +28,8 @@ class CodecClientCallbacks {
   virtual void onStreamComplete(CodecClient& client) = 0;
   // The peer sent GOAWAY: no new streams on this client.
   virtual void onGoAway(CodecClient& client) = 0;
+  // The peer's SETTINGS changed after onConnected (maxConcurrentStreams() may differ).
+  virtual void onSettingsChanged(CodecClient& client) { (void)client; }
 };
 
 // One upstream connection and its HTTP client codec. Counts its active requests so the pool
@@ -52,6 +56,8 @@ class CodecClient final : public network::ConnectionCallbacks,
   uint64_t numActiveRequests() const { return active_requests_.size(); }
   uint64_t totalRequests() const { return total_requests_; }
   bool connected() const { return connected_; }
+  // The peer's limit on concurrent streams (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).
+  uint64_t maxConcurrentStreams() const;
   bool remoteGoAway() const { return remote_goaway_; }
 
   // network::ConnectionCallbacks
@@ -66,6 +72,7 @@ class CodecClient final : public network::ConnectionCallbacks,
   uint32_t bufferLimit() const override;
   // http::ConnectionCallbacks
   void onGoAway() override;
+  void onSettings() override;
 
   std::list<std::unique_ptr<CodecClient>>::iterator position_;  // in the pool's lists
 
@@ -81,7 +88,9 @@ class CodecClient final : public network::ConnectionCallbacks,
   ClientConnectionPtr codec_;
   std::list<std::unique_ptr<ActiveRequest>> active_requests_;
   uint64_t total_requests_ = 0;
-  bool connected_ = false;
+  bool connected_ = false;            // usable: reported to the pool by onConnected()
+  bool transport_connected_ = false;  // the connection (and TLS) is up
+  bool settings_received_ = false;    // HTTP/2: the peer's first SETTINGS arrived
   bool closed_ = false;
   bool remote_goaway_ = false;
 };

@@ -1,5 +1,7 @@
 #include "source/common/http/conn_pool/conn_pool.h"
 
+#include <algorithm>
+
 #include "source/common/common/logger.h"
 #include "source/upstream/upstream_connection.h"
 
@@ -60,6 +62,20 @@ ConnPool::~ConnPool() {
 
 uint64_t ConnPool::streamLimit() const {
   return protocol_ == Protocol::Http2 ? cluster_->http2MaxConcurrentStreams() : 1;
+}
+
+uint64_t ConnPool::streamLimit(const CodecClient& client) const {
+  // The peer's SETTINGS_MAX_CONCURRENT_STREAMS may be lower than what the cluster allows.
+  return std::min<uint64_t>(streamLimit(), client.maxConcurrentStreams());
+}
+
+void ConnPool::createConnectionsForPending() {
+  // A connection still connecting may turn out to carry fewer streams than counted on (its
+  // peer's SETTINGS): requests left waiting get connections of their own.
+  while (pending_.size() > connecting_.size() * streamLimit() &&
+         cluster_->resources().connections.canCreate()) {
+    createConnection();
+  }
 }
 
 Cancellable* ConnPool::newStream(ResponseDecoder& decoder, PoolCallbacks& callbacks) {
@@ -130,7 +146,7 @@ void ConnPool::onConnectTimeout(CodecClient& client) {
 
 void ConnPool::attach(CodecClient& client, ResponseDecoder& decoder, PoolCallbacks& callbacks) {
   RequestEncoder& encoder = client.newStream(decoder);
-  const bool full = client.numActiveRequests() >= streamLimit() ||
+  const bool full = client.numActiveRequests() >= streamLimit(client) ||
                     (cluster_->maxRequestsPerConnection() > 0 &&
                      client.totalRequests() >= cluster_->maxRequestsPerConnection());
   if (full && where_[&client] == &ready_) {
@@ -162,9 +178,27 @@ void ConnPool::moveTo(CodecClient& client, ClientList& to) {
 
 void ConnPool::onConnected(CodecClient& client) {
   connect_timers_.remove_if([&client](const auto& entry) { return entry.first == &client; });
-  moveTo(client, ready_);
+  moveTo(client, streamLimit(client) > 0 ? ready_ : busy_);
   servePending();
+  createConnectionsForPending();
   closeIdleIfDraining();
+}
+
+void ConnPool::onSettingsChanged(CodecClient& client) {
+  if (destroying_ || where_.count(&client) == 0 || where_[&client] == &connecting_ ||
+      client.remoteGoAway()) {
+    return;
+  }
+  const bool exhausted = cluster_->maxRequestsPerConnection() > 0 &&
+                         client.totalRequests() >= cluster_->maxRequestsPerConnection();
+  const bool has_room = !exhausted && client.numActiveRequests() < streamLimit(client);
+  if (has_room && where_[&client] == &busy_) {
+    moveTo(client, ready_);
+  } else if (!has_room && where_[&client] == &ready_) {
+    moveTo(client, busy_);
+  }
+  servePending();
+  createConnectionsForPending();
 }
 
 void ConnPool::drain(std::function<void()> on_drained) {
@@ -259,7 +293,7 @@ void ConnPool::onStreamComplete(CodecClient& client) {
     }
     return;
   }
-  if (where_[&client] == &busy_ && client.numActiveRequests() < streamLimit()) {
+  if (where_[&client] == &busy_ && client.numActiveRequests() < streamLimit(client)) {
     moveTo(client, ready_);
   }
   servePending();

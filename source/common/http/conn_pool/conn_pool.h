@@ -63,12 +63,16 @@ class ConnPool final : public CodecClientCallbacks {
   void onClose(CodecClient& client, bool connected, absl::string_view reason) override;
   void onStreamComplete(CodecClient& client) override;
   void onGoAway(CodecClient& client) override;
+  void onSettingsChanged(CodecClient& client) override;
 
  private:
   class PendingRequest;
   using ClientList = std::list<CodecClientPtr>;
 
+  // Streams per connection: the cluster's limit, and for one client also its peer's.
   uint64_t streamLimit() const;
+  uint64_t streamLimit(const CodecClient& client) const;
+  void createConnectionsForPending();
   void createConnection();
   void attach(CodecClient& client, ResponseDecoder& decoder, PoolCallbacks& callbacks);
   void servePending();

@@ -125,4 +125,11 @@ void ClientConnectionImpl::ClientStreamImpl::deliverTrailers(HeaderMapPtr&& trai
   decoder_.decodeTrailers(std::move(trailers));
 }
 
+uint64_t ClientConnectionImpl::maxConcurrentStreams() const {
+  // nghttp2 applies a received SETTINGS frame before reporting it; until then the value is the
+  // protocol's initial "unlimited".
+  return nghttp2_session_get_remote_settings(const_cast<ClientConnectionImpl*>(this)->session(),
+                                             NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+}
+
 }  // namespace waystone::http::http2

@@ -21,6 +21,7 @@ class ClientConnectionImpl : public ConnectionImpl, public ClientConnection {
 
   // ClientConnection
   RequestEncoder& newStream(ResponseDecoder& decoder) override;
+  uint64_t maxConcurrentStreams() const override;
 
  protected:
   // ConnectionImpl

@@ -639,6 +639,11 @@ int ConnectionImpl::onFrameReceived(const nghttp2_frame& frame) {
       }
       break;
     }
+    case NGHTTP2_SETTINGS:
+      if ((frame.hd.flags & NGHTTP2_FLAG_ACK) == 0) {
+        callbacks_.onSettings();
+      }
+      break;
     case NGHTTP2_GOAWAY:
       // nghttp2 then closes our streams above last_stream_id with REFUSED_STREAM.
       WAYSTONE_LOG(debug, http2, "GOAWAY received: last stream %d, code %u",

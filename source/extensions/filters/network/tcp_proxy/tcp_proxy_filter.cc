@@ -333,4 +333,8 @@ network::address::InstanceConstSharedPtr TcpProxyFilter::downstreamLocalAddress(
   return callbacks_->connection().localAddress();
 }
 
+const stream_info::StreamInfo* TcpProxyFilter::downstreamConnectionStreamInfo() const {
+  return &callbacks_->connection().streamInfo();
+}
+
 }  // namespace waystone::extensions::network_filters::tcp_proxy

@@ -65,6 +65,9 @@ class TcpProxyFilter final : public network::ReadFilter,
   bool shouldSelectAnotherHost(const upstream::Host& host) override;
   uint32_t hostSelectionRetryCount() const override;
   network::address::InstanceConstSharedPtr downstreamLocalAddress() const override;
+  // ORIGINAL_DST reads whether original_dst restored the local address, and the connection's
+  // dynamic metadata (original_dst_lb_config.metadata_key), from here.
+  const stream_info::StreamInfo* downstreamConnectionStreamInfo() const override;
 
  private:
   stream_info::StreamInfo& streamInfo() { return callbacks_->connection().streamInfo(); }

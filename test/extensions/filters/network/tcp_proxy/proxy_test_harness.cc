@@ -84,6 +84,23 @@ class FilterStateSetter : public network::ReadFilter {
   network::ReadFilterCallbacks* callbacks_ = nullptr;
 };
 
+class RestoredMarker : public network::ReadFilter {
+ public:
+  void initializeReadFilterCallbacks(network::ReadFilterCallbacks& callbacks) override {
+    callbacks_ = &callbacks;
+  }
+  network::FilterStatus onNewConnection() override {
+    callbacks_->connection().streamInfo().downstream_local_address_restored = true;
+    return network::FilterStatus::Continue;
+  }
+  network::FilterStatus onData(buffer::Instance&, bool) override {
+    return network::FilterStatus::Continue;
+  }
+
+ private:
+  network::ReadFilterCallbacks* callbacks_ = nullptr;
+};
+
 }  // namespace
 
 std::string pattern(size_t size) {
@@ -265,6 +282,10 @@ network::FilterFactoryCb setFilterStateFactory(std::string key, std::string valu
   return [key, value]() -> network::ReadFilterPtr {
     return std::make_unique<FilterStateSetter>(key, value);
   };
+}
+
+network::FilterFactoryCb markLocalAddressRestoredFactory() {
+  return []() -> network::ReadFilterPtr { return std::make_unique<RestoredMarker>(); };
 }
 
 }  // namespace waystone::extensions::network_filters::tcp_proxy::test

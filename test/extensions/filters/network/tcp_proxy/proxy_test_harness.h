@@ -135,4 +135,8 @@ class TcpProxyTestBase : public testing::Test {
 // set_filter_state would), then lets the next filter run.
 network::FilterFactoryCb setFilterStateFactory(std::string key, std::string value);
 
+// A network filter that marks the connection's local address as restored, as the original_dst
+// listener filter does after SO_ORIGINAL_DST (which a loopback test cannot produce).
+network::FilterFactoryCb markLocalAddressRestoredFactory();
+
 }  // namespace waystone::extensions::network_filters::tcp_proxy::test

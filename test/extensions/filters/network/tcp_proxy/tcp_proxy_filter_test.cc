@@ -367,21 +367,39 @@ TEST_F(TcpProxyFilterTest, UnknownPerConnectionClusterIsNoRoute) {
   EXPECT_EQ(closed_[0].upstream_cluster, "nope");
 }
 
-TEST_F(TcpProxyFilterTest, OriginalDstClusterConnectsToTheDownstreamLocalAddress) {
-  // ORIGINAL_DST picks the host from the downstream connection's local address (here the
-  // proxy's own listener, 127.0.0.1:<proxy port>), with the port overridden to the echo's.
-  startProxyWithClusters(absl::StrCat("  - name: original\n"
-                                      "    type: ORIGINAL_DST\n"
-                                      "    lb_policy: CLUSTER_PROVIDED\n"
-                                      "    connect_timeout: 5s\n"
-                                      "    original_dst_lb_config: {upstream_port_override: ",
-                                      echo_->port(), "}\n"),
-                         "{ stat_prefix: p, cluster: original }");
+std::string originalDstCluster(uint16_t port_override) {
+  return absl::StrCat(
+      "  - name: original\n"
+      "    type: ORIGINAL_DST\n"
+      "    lb_policy: CLUSTER_PROVIDED\n"
+      "    connect_timeout: 5s\n"
+      "    original_dst_lb_config: {upstream_port_override: ",
+      port_override, "}\n");
+}
+
+TEST_F(TcpProxyFilterTest, OriginalDstClusterConnectsToTheRestoredLocalAddress) {
+  // ORIGINAL_DST picks the host from the downstream connection's local address once the
+  // original_dst listener filter restored it (here the proxy's own listener, 127.0.0.1:<proxy
+  // port>, marked restored by a test filter), with the port overridden to the echo's.
+  startProxyWithClusters(originalDstCluster(echo_->port()), "{ stat_prefix: p, cluster: original }",
+                         0, {markLocalAddressRestoredFactory()});
   ASSERT_TRUE(roundTrip("to the original destination"));
   ASSERT_EQ(echo_->connectionCount(), 1u);
   clients_.back()->connection().close(network::ConnectionCloseType::NoFlush);
   ASSERT_TRUE(runUntil(dispatcher_, [&] { return closed_.size() == 1; }));
   EXPECT_EQ(closed_[0].upstream_host, absl::StrCat("127.0.0.1:", echo_->port()));
+}
+
+TEST_F(TcpProxyFilterTest, OriginalDstClusterWithoutARestoredAddressHasNoHost) {
+  // As Envoy: the listener's own address is not an original destination.
+  startProxyWithClusters(originalDstCluster(echo_->port()),
+                         "{ stat_prefix: p, cluster: original }");
+  TestClient& client = connectClient();
+  ASSERT_TRUE(runUntil(dispatcher_, [&] { return client.ended(); }));
+  EXPECT_EQ(echo_->connectionCount(), 0u);
+  EXPECT_EQ(counter("cluster.original.upstream_cx_none_healthy"), 1u);
+  ASSERT_TRUE(runUntil(dispatcher_, [&] { return closed_.size() == 1; }));
+  EXPECT_EQ(stream_info::responseFlagsToString(closed_[0].response_flags), "UH");
 }
 
 TEST_F(TcpProxyFilterTest, SourceIpHashPolicyKeepsAClientOnOneHost) {

@@ -254,6 +254,32 @@ TEST_F(TunnelingTest, ManyTunnelsShareFewConnections) {
   EXPECT_EQ(gauge("cluster.backend.upstream_cx_active"), 3u);
 }
 
+TEST_F(TunnelingTest, PeerStreamLimitBelowTheClustersOpensMoreConnections) {
+  // The server allows 10 streams per connection; the cluster would put 1024 on one. The pool
+  // must follow the peer's SETTINGS_MAX_CONCURRENT_STREAMS, or tunnels beyond 10 would wait.
+  H2ConnectServer::Options options;
+  options.max_concurrent_streams = 10;
+  start(options, "{hostname: h:1}");
+  constexpr int kTunnels = 30;
+  for (int i = 0; i < kTunnels; ++i) {
+    connectClient().write(absl::StrCat("t", i, ";"), false);
+  }
+  ASSERT_TRUE(runUntil(
+      dispatcher_,
+      [&] {
+        for (int i = 0; i < kTunnels; ++i) {
+          if (clients_[i]->received() != absl::StrCat("t", i, ";")) {
+            return false;
+          }
+        }
+        return true;
+      },
+      milliseconds(10000)))
+      << "connections: " << server_->connections();
+  EXPECT_LE(server_->maxConcurrentStreamsSeen(), 10u);
+  EXPECT_GE(server_->connections(), 3u);
+}
+
 TEST_F(TunnelingTest, SlowServerPausesTheClientAndMemoryStaysBounded) {
   // Small buffers and a 64 KiB stream window: a server that stops reading must stop the proxy
   // from reading the client, long before the 8 MiB are through.
