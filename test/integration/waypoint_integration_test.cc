@@ -5,7 +5,9 @@
 //   ztunnel_source --HBONE--> connect_terminate -> main_internal -> connect_originate
 //     --HBONE--> ztunnel_dest -> backend
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -169,6 +171,57 @@ TEST_F(WaypointIntegrationTest, AClientFromAnotherCaIsRefused) {
   auto records = destination_->records();
   ASSERT_TRUE(records.ok());
   EXPECT_TRUE(records->empty());
+}
+
+// connect_terminate's TLS rules (TLS 1.3 only, ALPN h2, a valid workload certificate with one
+// SPIFFE ID): each bad client is refused at the handshake and nothing reaches the destination.
+TEST_F(WaypointIntegrationTest, BadClientsAreRefusedAtTheHandshake) {
+  struct Case {
+    std::string name;
+    std::vector<std::string> extra_args;
+    std::optional<LeafOptions> leaf;  // a different client certificate
+  };
+  LeafOptions no_spiffe;
+  no_spiffe.spiffe_uri_sans = {};
+  no_spiffe.dns_sans = {"sleep.default.svc"};
+  LeafOptions expired;
+  expired.spiffe_uri_sans = {kClientId};
+  expired.not_before_offset = -std::chrono::hours(48);
+  expired.not_after_offset = -std::chrono::hours(24);
+  const std::vector<Case> cases = {
+      {"TLS 1.2 only", {"--max-tls", "1.2"}, std::nullopt},
+      {"no ALPN h2", {"--alpn", "http/1.1"}, std::nullopt},
+      {"certificate without a SPIFFE SAN", {}, no_spiffe},
+      {"expired certificate", {}, expired},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"--mode", "http1", "--requests", "1"};
+    args.insert(args.end(), c.extra_args.begin(), c.extra_args.end());
+    ZtunnelSourceOptions options = source("10.96.0.10:8080", args);
+    if (c.leaf.has_value()) {
+      auto cert = ca_->issueLeaf(*c.leaf);
+      ASSERT_TRUE(cert.ok()) << c.name << ": " << cert.status();
+      auto files = cert->writeFiles(temp_dir_.path(), absl::StrCat("bad", &c - cases.data()));
+      ASSERT_TRUE(files.ok()) << files.status();
+      options.certs = *files;
+    }
+    auto run = runZtunnelSource(options);
+    ASSERT_TRUE(run.ok()) << c.name << ": " << run.status();
+    EXPECT_NE(0, run->exit_status) << c.name << ": " << run->describe();
+    auto summary = parseSourceSummary(run->out);
+    if (summary.ok()) {
+      EXPECT_EQ(0, summary->ok) << c.name;
+      EXPECT_EQ(0, summary->tunnels_opened) << c.name;
+    }
+  }
+  // A good client still works afterwards, and it is the only one the destination saw.
+  auto good = runZtunnelSource(source("10.96.0.10:8080", {"--mode", "http1", "--requests", "1"}));
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_EQ(0, good->exit_status) << good->describe();
+  ASSERT_EQ(std::optional<int>(0), waystone_->stop());
+  auto records = destination_->waitForRecords(1);
+  ASSERT_TRUE(records.ok()) << records.status();
+  EXPECT_EQ(1u, records->size());
 }
 
 }  // namespace
