@@ -22,6 +22,7 @@
 #include "test/test_common/test_certificate_authority.h"
 #include "test/test_common/test_http_server.h"
 #include "test/test_common/test_tcp_echo_server.h"
+#include "test/test_common/wait_for.h"
 #include "test/test_common/waystone_process.h"
 
 namespace waystone::test {
@@ -168,6 +169,25 @@ TEST_F(WaypointIntegrationTest, AClientFromAnotherCaIsRefused) {
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_NE(0, run->exit_status) << run->describe();
   EXPECT_NE(std::string::npos, run->out.find("unknown certificate authority")) << run->describe();
+  auto records = destination_->records();
+  ASSERT_TRUE(records.ok());
+  EXPECT_TRUE(records->empty());
+}
+
+// A CONNECT to a destination the waypoint does not serve: main_internal has no chain for it, so
+// the tunnel carries nothing and ends, the refusal is counted, and the destination sees nothing.
+TEST_F(WaypointIntegrationTest, ADestinationWithNoChainIsRefused) {
+  const std::string in = absl::StrCat(temp_dir_.path(), "/in");
+  const std::string out = absl::StrCat(temp_dir_.path(), "/out");
+  ASSERT_TRUE(writeFile(in, "is anyone there?").ok());
+  auto run =
+      runZtunnelSource(source("10.96.0.99:8080", {"--mode", "tcp", "--in", in, "--out", out}));
+  ASSERT_TRUE(run.ok()) << run.status();
+  auto echoed = readFile(out);
+  EXPECT_TRUE(!echoed.ok() || echoed->empty()) << run->describe();
+  EXPECT_TRUE(waitFor(
+      [&] { return statValue(*waystone_, "listener.main_internal.no_filter_chain_match") == 1u; },
+      std::chrono::seconds(10)));
   auto records = destination_->records();
   ASSERT_TRUE(records.ok());
   EXPECT_TRUE(records->empty());
