@@ -152,7 +152,7 @@ class InternalConnectionImpl : public virtual Connection, protected InternalPipe
   uint64_t bytes_written_ = 0;
   bool above_high_watermark_ = false;
   bool read_eof_delivered_ = false;  // onData(..., true) was called
-  bool delivering_ = false;  // inside read_callback_->onData(read_buffer_)
+  bool delivering_ = false;          // inside read_callback_->onData(read_buffer_)
   bool write_end_stream_ = false;    // write(..., true) was called
   bool wrote_to_gone_peer_ = false;  // a write found the peer gone: close (EPIPE-like)
   bool refused_ = false;             // scheduleRefusal()
